@@ -1,0 +1,155 @@
+"""Wiring for `create_app`: extensions, locale, blueprints, CLI, error pages, headers, template helpers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from decimal import Decimal
+
+from flask import Flask, g, render_template, request, session
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from fundapp.errors import DomainError
+from fundapp.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def select_locale() -> str:
+    langs = current_app_languages()
+    chosen = session.get("lang")
+    if chosen in langs:
+        return chosen
+    if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale in langs:
+        return current_user.locale
+    return request.accept_languages.best_match(langs) or langs[0]
+
+
+def current_app_languages() -> tuple[str, ...]:
+    from flask import current_app
+
+    return tuple(current_app.config["LANGUAGES"])
+
+
+def init_app(app: Flask) -> None:
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        os.makedirs(app.instance_path, exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+                     compare_type=True, render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=os.path.join(app.root_path, "translations"))
+    _init_login(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    _register_errors(app)
+    _register_template_helpers(app)
+    app.after_request(_security_headers)
+
+
+def _init_login(app: Flask) -> None:
+    from fundapp.auth.models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        if not user_id.isdigit():
+            return None
+        return db.session.get(User, int(user_id))
+
+
+def _register_blueprints(app: Flask) -> None:
+    from fundapp.admin.views import bp as admin_bp
+    from fundapp.auth.views import bp as auth_bp
+    from fundapp.funds.views import bp as funds_bp
+    from fundapp.ledger.views import bp as ledger_bp
+    from fundapp.main.views import bp as main_bp
+
+    for blueprint in (main_bp, auth_bp, admin_bp, ledger_bp, funds_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_cli(app: Flask) -> None:
+    from fundapp.demo.cli import demo_cli
+    from fundapp.funds.cli import funds_cli
+    from fundapp.ledger.cli import ledger_cli
+    from fundapp.auth.cli import users_cli
+
+    for group in (users_cli, funds_cli, ledger_cli, demo_cli):
+        app.cli.add_command(group)
+
+
+def _register_errors(app: Flask) -> None:
+    def page(code: int, title: str, message: str):
+        return render_template("error.html", code=code, title=title, message=message), code
+
+    app.register_error_handler(400, lambda e: page(400, _("Bad request"), _("The request could not be understood.")))
+    app.register_error_handler(403, lambda e: page(403, _("Not allowed"), _("Your roles do not allow this page.")))
+    app.register_error_handler(404, lambda e: page(404, _("Not found"), _("There is no such page.")))
+    app.register_error_handler(405, lambda e: page(405, _("Not allowed"), _("That method is not allowed here.")))
+    app.register_error_handler(
+        429, lambda e: page(429, _("Too many attempts"), _("Too many attempts; wait a minute and try again."))
+    )
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(e):
+        return page(400, _("Form expired"), _("The form expired or was sent twice. Go back, reload and try again."))
+
+    @app.errorhandler(DomainError)
+    def domain_error(e: DomainError):
+        db.session.rollback()
+        return page(e.http_status, _("Not possible"), e.message)
+
+    @app.errorhandler(500)
+    def server_error(e):
+        db.session.rollback()
+        return page(500, _("Something went wrong"), _("Nothing was saved. Please try again or tell the administrator."))
+
+
+def format_money(value: Decimal | None, blank_zero: bool = False) -> str:
+    if value is None or (blank_zero and value == 0):
+        return ""
+    return format_decimal(value, format="#,##0.00")
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from fundapp.auth.models import Role
+
+    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.globals["today"] = dt.date.today
+    app.jinja_env.globals["ROLES"] = [r.value for r in Role]
+
+    @app.context_processor
+    def inject():
+        return {
+            "foundation_name": app.config.get("FOUNDATION_NAME") or _("Community Foundation"),
+            "current_lang": select_locale() if request else "zh_CN",
+        }
+
+    @app.before_request
+    def remember_nav():
+        g.nav = request.endpoint or ""
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+

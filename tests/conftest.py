@@ -1,0 +1,124 @@
+"""Test fixtures: every database test runs on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL.
+
+The schema comes from the Alembic migrations (never create_all). Each test runs inside a transaction on one
+connection that is rolled back at the end; sessions join it with SAVEPOINTs, so a view's commit() is real
+to the code under test yet leaves nothing behind.
+
+Two styles, never mixed in one test (Flask-Login caches the user on the app context):
+- `session`: an app context is pushed for the test; call services directly.
+- `client` (+ `app_ctx()` for short looks at the database): web requests, each in its own app context.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from config import TestingConfig
+from fundapp import create_app
+from fundapp.extensions import db
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _fresh_pg_database(name: str) -> str:
+    """Drop and create database `name` on the TEST_DATABASE_URL server; return its URL."""
+    server = sa.make_url(PG_URL)
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def fresh_database_url(tmp_path_factory):
+    """Factory: a new, empty database URL for `backend` (used by tests that need real commits)."""
+
+    def make(backend: str, label: str) -> str:
+        if backend == "postgresql":
+            return _fresh_pg_database(f"fundapp_{label}_{_worker()}_{uuid.uuid4().hex[:6]}")
+        return f"sqlite:///{tmp_path_factory.mktemp(label) / 'db.sqlite3'}"
+
+    return make
+
+
+def make_migrated_app(url: str, **overrides):
+    app = create_app({**{k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()},
+                      "SQLALCHEMY_DATABASE_URI": url, **overrides})
+    with app.app_context():
+        upgrade()
+        from fundapp.ledger.chart import seed_chart
+
+        seed_chart(db.session)
+        db.session.commit()
+    return app
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request) -> str:
+    if request.param == "postgresql" and not PG_URL:
+        pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL runs skipped")
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def app(backend, fresh_database_url):
+    app = make_migrated_app(fresh_database_url(backend, "test"))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture()
+def connection(app):
+    """One connection and an outer transaction per test, rolled back at the end."""
+    with app.app_context():
+        conn = db.engine.connect()
+    outer = conn.begin()
+    original = db.session
+    factory = sessionmaker(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    db.session = scoped_session(factory, scopefunc=original.registry.scopefunc)
+    try:
+        yield conn
+    finally:
+        db.session = original  # sessions were removed as their app contexts ended
+        outer.rollback()
+        conn.close()
+
+
+@pytest.fixture()
+def session(app, connection):
+    """Service-level tests: an app context (and a test request context for gettext) for the whole test."""
+    with app.test_request_context():
+        yield db.session
+
+
+@pytest.fixture()
+def app_ctx(app, connection):
+    """For web tests: `with app_ctx() as s:` gives a session in a short app context of its own."""
+
+    @contextlib.contextmanager
+    def open_ctx():
+        with app.app_context():
+            yield db.session
+            db.session.remove()
+
+    return open_ctx
+
+
+@pytest.fixture()
+def client(app, connection):
+    return app.test_client()
