@@ -102,7 +102,7 @@ def connection(app):
 @pytest.fixture()
 def session(app, connection):
     """Service-level tests: an app context (and a test request context for gettext) for the whole test."""
-    with app.test_request_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         yield db.session
 
 
@@ -121,4 +121,24 @@ def app_ctx(app, connection):
 
 @pytest.fixture()
 def client(app, connection):
-    return app.test_client()
+    """A browser speaking English (pass headers={"Accept-Language": "zh-CN"} to see the Chinese UI)."""
+    test_client = app.test_client()
+    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return test_client
+
+
+@pytest.fixture()
+def login(client, app_ctx):
+    """`login("finance", "board")` creates a user with those roles, signs the client in, returns the user id."""
+    from tests.factories import PASSWORD, make_user
+
+    def sign_in(*roles: str) -> int:
+        with app_ctx() as s:
+            user = make_user(s, *roles)
+            s.commit()
+            email, user_id = user.email, user.id
+        response = client.post("/auth/login", data={"email": email, "password": PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return user_id
+
+    return sign_in

@@ -1,0 +1,41 @@
+# fundapp — `make run` serves the app with demo data; `make test` runs the whole suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PO     := $(wildcard fundapp/translations/*/LC_MESSAGES/messages.po)
+MO     := $(PO:.po=.mo)
+export FLASK_APP := fundapp
+
+.PHONY: run test venv translations extract-messages bench lint clean
+
+run: venv translations
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo load
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+test: venv translations
+	$(BIN)/pytest -n $${PYTEST_WORKERS:-auto} --dist loadgroup
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+translations: $(MO)
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ >/dev/null
+
+# Refresh the catalogs after changing user-facing strings, then translate the new zh_CN entries.
+extract-messages: venv
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o fundapp/translations/messages.pot .
+	$(BIN)/pybabel update -N -i fundapp/translations/messages.pot -d fundapp/translations
+
+bench: venv
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis
