@@ -39,3 +39,6 @@ bench: venv
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
+
+lint: venv
+	$(BIN)/ruff check fundapp tests bench config.py

@@ -18,6 +18,7 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or _default_sqlite_url()
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     FOUNDATION_NAME = os.environ.get("FOUNDATION_NAME", "")
+    FOUNDATION_REG_NO = os.environ.get("FOUNDATION_REG_NO", "")  # printed on receipts (统一社会信用代码)
 
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_DEFAULT_TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")

@@ -47,6 +47,8 @@ def parse_amount(text: str | None, *, allow_negative: bool = False, allow_zero: 
         raise AmountError("not_a_number") from None
     if not value.is_finite():
         raise AmountError("not_a_number")
+    if value.copy_abs() > MAX_AMOUNT:  # before quantize(), which fails beyond 28 digits
+        raise AmountError("too_large")
     if value.as_tuple().exponent < -2 and value != value.quantize(CENT):
         raise AmountError("too_many_decimals")
     value = value.quantize(CENT) + ZERO  # + ZERO turns -0.00 into 0.00

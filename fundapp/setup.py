@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from decimal import Decimal
 
-from flask import Flask, g, render_template, request, session
+from flask import Flask, g, has_request_context, render_template, request, session
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,6 +13,7 @@ from flask_wtf.csrf import CSRFError
 
 from fundapp.errors import DomainError
 from fundapp.extensions import babel, csrf, db, limiter, login_manager, migrate
+from fundapp.dates import local_today
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -23,6 +23,8 @@ CSP = (
 
 def select_locale() -> str:
     langs = current_app_languages()
+    if not has_request_context():  # CLI and background work speak the default language
+        return langs[0]
     chosen = session.get("lang")
     if chosen in langs:
         return chosen
@@ -79,6 +81,8 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (main_bp, auth_bp, admin_bp, ledger_bp, funds_bp):
         app.register_blueprint(blueprint)
+    from fundapp.donations.views import bp as donations_bp
+    app.register_blueprint(donations_bp)
 
 
 def _register_cli(app: Flask) -> None:
@@ -89,6 +93,8 @@ def _register_cli(app: Flask) -> None:
 
     for group in (users_cli, funds_cli, ledger_cli, demo_cli):
         app.cli.add_command(group)
+    from fundapp.donations.cli import donations_cli
+    app.cli.add_command(donations_cli)
 
 
 def _register_errors(app: Flask) -> None:
@@ -128,19 +134,19 @@ def _register_template_helpers(app: Flask) -> None:
     from fundapp.auth.models import Role
 
     app.jinja_env.filters["money"] = format_money
-    app.jinja_env.globals["today"] = dt.date.today
+    app.jinja_env.globals["today"] = local_today
     app.jinja_env.globals["ROLES"] = [r.value for r in Role]
 
     @app.context_processor
     def inject():
         return {
             "foundation_name": app.config.get("FOUNDATION_NAME") or _("Community Foundation"),
-            "current_lang": select_locale() if request else "zh_CN",
+            "current_lang": select_locale(),
         }
 
-    @app.before_request
-    def remember_nav():
-        g.nav = request.endpoint or ""
+    @app.url_value_preprocessor  # runs before every before_request, so error pages of CSRF/limiter have it too
+    def remember_nav(endpoint, values):
+        g.nav = endpoint or ""
 
 
 def _security_headers(response):

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from fundapp.auth.models import User
 from fundapp.auth.services import create_user
+from fundapp.dates import local_today
 from fundapp.funds.services import create_fund
 from fundapp.ledger.models import Account, Fund, JournalEntry
 from fundapp.ledger.services import LineSpec, post_entry
@@ -44,7 +45,7 @@ def post(session, fund: Fund, amount: str | Decimal, *, debit: str = "1002", cre
     amount = Decimal(amount)
     return post_entry(
         session,
-        effective_date=date or dt.date.today(),
+        effective_date=date or local_today(),
         memo=memo,
         lines=[LineSpec(account(session, debit), fund, amount), LineSpec(account(session, credit), fund, -amount)],
         idempotency_key=key or f"test:{uuid.uuid4()}",

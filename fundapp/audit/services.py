@@ -26,6 +26,16 @@ class AuditTag(str, enum.Enum):
     entry_posted = "ledger:entry:posted"
     entry_reversed = "ledger:entry:reversed"
     period_closed = "ledger:period:closed"
+    donor_created = "donations:donor:created"
+    donor_updated = "donations:donor:updated"
+    donor_user_linked = "donations:donor:user_linked"
+    donor_merged = "donations:donor:merged"
+    donation_recorded = "donations:donation:recorded"
+    donation_reversed = "donations:donation:reversed"
+    pledge_recorded = "donations:pledge:recorded"
+    pledge_reversed = "donations:pledge:reversed"
+    receipt_issued = "donations:receipt:issued"
+    receipt_voided = "donations:receipt:voided"
 
 
 def jsonable(value: Any) -> Any:

@@ -1,7 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectMultipleField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
+
+from fundapp.auth.models import Role
 
 
 class LoginForm(FlaskForm):
@@ -18,10 +21,34 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
-class UserForm(FlaskForm):
-    """Admin: create or edit a user. Roles come from checkboxes named `roles`."""
+ROLE_LABELS = {
+    Role.admin.value: _l("Administrator"),
+    Role.finance.value: _l("Finance"),
+    Role.board.value: _l("Board member"),
+    Role.reviewer.value: _l("Reviewer"),
+    Role.donor.value: _l("Donor"),
+    Role.applicant.value: _l("Applicant"),
+    Role.enterprise.value: _l("Social enterprise"),
+}
 
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
-    name = StringField(_l("Name"), validators=[Length(max=100)])
-    password = PasswordField(_l("Password (leave empty to keep)"), validators=[Length(max=200)])
+
+def strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class UserForm(FlaskForm):
+    """Admin: create a user. Roles come from checkboxes named `roles`; the service checks email and password."""
+
+    email = EmailField(_l("Email"), filters=[strip], validators=[DataRequired(), Length(max=254)])
+    name = StringField(_l("Name"), filters=[strip], validators=[Length(max=100)])
+    password = PasswordField(_l("Password"), validators=[Length(max=200)])
+    roles = SelectMultipleField(_l("Roles"), choices=[SelectChoice(value, text) for value, text in ROLE_LABELS.items()])
+    submit = SubmitField(_l("Save"))
+
+
+class UserEditForm(UserForm):
+    """Admin: edit a user. The email stays; an empty password keeps the old one."""
+
+    email = None
+    password = PasswordField(_l("New password (leave empty to keep)"), validators=[Length(max=200)])
     enabled = BooleanField(_l("Enabled"), default=True)

@@ -1,10 +1,13 @@
-"""`flask demo load`: realistic demo data for a fresh install (idempotent)."""
+"""`flask demo load` (demo data for a fresh install, idempotent) and `flask demo generate` (a bulk ledger)."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import click
 from flask.cli import with_appcontext
 
+from fundapp.errors import DomainError
 from fundapp.extensions import db
 
 
@@ -22,8 +25,40 @@ def load() -> None:
     if demo_loaded(db.session):
         click.echo("demo data already loaded; nothing to do")
         return
-    summary = load_demo(db.session)
-    db.session.commit()
+    try:
+        summary = load_demo(db.session)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(f"demo data not loaded: {error.message}") from None
     click.echo(f"loaded demo data: {summary}")
     click.echo(f"sign in as admin@demo.fundapp.cn, finance@demo.fundapp.cn, board@demo.fundapp.cn ... "
                f"with the password {DEMO_PASSWORD}")
+
+
+@demo_cli.command("generate")
+@click.option("--lines", required=True, type=click.IntRange(min=2), help="Journal lines to write (exactly).")
+@click.option("--seed", default=1, show_default=True, help="Same seed on an empty ledger, same hashes.")
+@click.option("--funds", default=20, show_default=True, type=click.IntRange(min=1), help="Funds BULK-001...")
+@click.option("--years", default=3, show_default=True, type=click.IntRange(min=1), help="Years the dates span.")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="First date (default: Jan 1st, YEARS years ago).")
+@click.option("--batch", "batch_lines", default=20_000, show_default=True, type=click.IntRange(min=6),
+              help="Lines per transaction.")
+@click.option("--no-copy", is_flag=True, help="PostgreSQL: INSERT (executemany) instead of COPY, to compare.")
+@with_appcontext
+def generate(lines: int, seed: int, funds: int, years: int, start: dt.datetime | None, batch_lines: int,
+             no_copy: bool) -> None:
+    """Append a realistic bulk ledger for benchmarks (commits per batch; for test databases only)."""
+    from fundapp.ledger.bulk import generate_ledger
+
+    def report(done) -> None:
+        click.echo(f"  {done.lines:>12,} lines {done.entries:>10,} entries  {done.lines_per_second:>9,.0f} lines/s  "
+                   f"{done.seconds:7.1f} s")
+
+    result = generate_ledger(db.session, lines, seed=seed, funds=funds, years=years, batch_lines=batch_lines,
+                             start=start.date() if start else None, progress=report, copy=not no_copy)
+    click.echo(f"generated {result.lines:,} lines in {result.entries:,} entries, {result.first_date} to "
+               f"{result.last_date}, in {result.seconds:.1f} s = {result.lines_per_second:,.0f} lines/s")
+    click.echo(f"  time: generate+hash {result.generate_seconds:.1f} s, insert {result.insert_seconds:.1f} s, "
+               f"commit (deferred checks) {result.commit_seconds:.1f} s")
+    click.echo(f"  chain head {result.head_hash}")

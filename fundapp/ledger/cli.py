@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from fundapp.extensions import db
 from fundapp.ledger.chart import seed_chart
+from fundapp.ledger.export import FORMATS, ExportError, export_ledger, write_export_file
 from fundapp.ledger.invariants import verify_ledger
 from fundapp.ledger.models import JournalEntry, LedgerHead
 
@@ -38,3 +39,22 @@ def seed() -> None:
     added = seed_chart(db.session)
     db.session.commit()
     click.echo(f"added {added} account(s)")
+
+
+@ledger_cli.command("export")
+@click.option("--format", "fmt", required=True, type=click.Choice(FORMATS), help="hledger files also suit ledger-cli.")
+@click.argument("path", metavar="FILE")
+@with_appcontext
+def export(fmt: str, path: str) -> None:
+    """Write the whole ledger to FILE ("-" for standard output) for bean-check, hledger or ledger."""
+    try:
+        if path == "-":
+            with click.open_file("-", "w", encoding="utf-8") as out:
+                count = export_ledger(db.session, fmt, out)
+        else:
+            count = write_export_file(db.session, fmt, path)
+    except ExportError as error:
+        raise click.ClickException(error.message) from None
+    except OSError as error:
+        raise click.ClickException(f"cannot write {path}: {error.strerror or error}") from None
+    click.echo(f"wrote {count} entries" + ("" if path == "-" else f" to {path}"), err=path == "-")

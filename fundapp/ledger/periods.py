@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from fundapp.audit.services import AuditTag, record_event
 from fundapp.ledger.models import Period
 from fundapp.ledger.services import LedgerError
+from fundapp.dates import local_today
 
 
 def month_end(year: int, month: int) -> dt.date:
@@ -35,7 +36,7 @@ def next_closable(session: Session) -> tuple[int, int] | None:
 
 def close_period(session: Session, year: int, month: int, actor: Any | None, today: dt.date | None = None) -> Period:
     """Close one month. Refused for a month not yet ended, already closed, or out of order."""
-    today = today or dt.date.today()
+    today = today or local_today()
     if not (1 <= month <= 12) or not (1900 <= year <= 9999):
         raise LedgerError(_("Choose a valid month."))
     end = month_end(year, month)
@@ -57,6 +58,8 @@ def close_period(session: Session, year: int, month: int, actor: Any | None, tod
 
 def close_through(session: Session, year: int, month: int, actor: Any | None, today: dt.date | None = None) -> list[Period]:
     """Close every month up to and including (year, month), in order."""
+    if not (1 <= month <= 12 and 1900 <= year <= 9999) or month_end(year, month) >= (today or local_today()):
+        close_period(session, year, month, actor, today=today)  # raises why, before any earlier month is closed
     target = month_end(year, month)
     closed: list[Period] = []
     cursor = next_closable(session) or (year, month)

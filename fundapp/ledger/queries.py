@@ -58,8 +58,8 @@ def entries_query(
         stmt = stmt.where(exists().where(JournalLine.entry_id == JournalEntry.id, *line_filters))
     if text:
         text = text.strip()
-        conditions = [JournalEntry.memo.contains(text, autoescape=True),
-                      JournalEntry.idempotency_key.contains(text, autoescape=True)]
+        conditions = [JournalEntry.memo.icontains(text, autoescape=True),
+                      JournalEntry.idempotency_key.icontains(text, autoescape=True)]
         if text.lstrip("#").isdigit():
             conditions.append(JournalEntry.seq == int(text.lstrip("#")))
         stmt = stmt.where(or_(*conditions))

@@ -34,6 +34,7 @@ from fundapp.ledger.models import (
     NetAssetClass,
 )
 from fundapp.money import CENT, MAX_AMOUNT
+from fundapp.dates import local_today
 
 MEMO_MAX = 500
 CLASS_VALUES = {c.value for c in NetAssetClass}
@@ -84,12 +85,12 @@ def month_key(day: dt.date) -> int:
 def _check_amount(amount: Any, index: int) -> None:
     if not isinstance(amount, Decimal) or not amount.is_finite():
         raise LedgerError(_("Line %(n)d: the amount must be a decimal number.", n=index))
+    if amount.copy_abs() > MAX_AMOUNT:  # before quantize(), which fails beyond 28 digits
+        raise LedgerError(_("Line %(n)d: the amount is too large.", n=index))
     if amount != amount.quantize(CENT):
         raise LedgerError(_("Line %(n)d: an amount has at most two decimal places.", n=index))
     if amount.is_zero():
         raise LedgerError(_("Line %(n)d: the amount cannot be zero.", n=index))
-    if abs(amount) > MAX_AMOUNT:
-        raise LedgerError(_("Line %(n)d: the amount is too large.", n=index))
 
 
 def _check_line(line: LineSpec, index: int) -> None:
@@ -323,7 +324,7 @@ def reverse_entry(
     memo = _("Reversal of entry #%(seq)d: %(reason)s", seq=entry.seq, reason=reason)[:MEMO_MAX]
     return post_entry(
         session,
-        effective_date=effective_date or dt.date.today(),
+        effective_date=effective_date or local_today(),
         memo=memo,
         lines=lines,
         idempotency_key=f"reverse:{entry.id}",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
@@ -14,6 +13,7 @@ from fundapp.extensions import db
 from fundapp.ledger.models import Fund, FundStatus, JournalEntry
 from fundapp.ledger.queries import fund_net_assets
 from fundapp.ledger.services import lock_date
+from fundapp.dates import local_today
 
 bp = Blueprint("main", __name__)
 
@@ -33,7 +33,7 @@ def index():
     context = {}
     if current_user.has_role("finance", "admin", "board"):
         funds = db.session.scalars(select(Fund).where(Fund.status == FundStatus.active.value).order_by(Fund.code)).all()
-        balances = fund_net_assets(db.session, dt.date.today())
+        balances = fund_net_assets(db.session, local_today())
         context = {
             "funds": funds,
             "balances": balances,

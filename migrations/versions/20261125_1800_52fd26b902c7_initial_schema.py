@@ -226,11 +226,17 @@ POSTGRESQL_GUARDS = [
     """
     CREATE FUNCTION fundapp_check_entry_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
     DECLARE
-        entry integer := CASE WHEN TG_TABLE_NAME = 'journal_entries' THEN NEW.id ELSE NEW.entry_id END;
+        entry integer;
         line_count integer;
         total numeric;
         bad_fund integer;
     BEGIN
+        -- Separate statements: a CASE would resolve NEW.entry_id on journal_entries too, and fail.
+        IF TG_TABLE_NAME = 'journal_entries' THEN
+            entry := NEW.id;
+        ELSE
+            entry := NEW.entry_id;
+        END IF;
         SELECT count(*), coalesce(sum(amount), 0) INTO line_count, total FROM journal_lines WHERE entry_id = entry;
         IF line_count < 2 THEN
             RAISE EXCEPTION 'journal entry % has % line(s); at least two are needed', entry, line_count

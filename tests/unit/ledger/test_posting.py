@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
+from fundapp.dates import local_today
 from fundapp.ledger.invariants import verify_ledger
 from fundapp.ledger.models import JournalEntry, JournalLine, LedgerHead, MonthlyBalance
 from fundapp.ledger.periods import close_period
@@ -41,8 +42,8 @@ def test_post_balanced_entry_updates_balances_and_chain(session):
     entry = post(session, fund, "1234.56")
     assert entry.seq == 1 and len(entry.lines) == 2
     assert session.get(LedgerHead, 1).hash == entry.hash
-    assert fund_net_assets(session, dt.date.today())[fund.id] == D("1234.56")
-    tb = trial_balance(session, dt.date.today())
+    assert fund_net_assets(session, local_today())[fund.id] == D("1234.56")
+    tb = trial_balance(session, local_today())
     assert tb.total_debit == tb.total_credit == D("1234.56")
     assert verify_ledger(session) == []
 
@@ -63,7 +64,7 @@ def test_bad_entries_are_refused_and_write_nothing(session, amounts, error):
     before = counts(session)
     lines = [LineSpec(account(session, "4101" if a.is_signed() else "1002"), fund, a) for a in amounts]
     with pytest.raises(error):
-        post_entry(session, effective_date=dt.date.today(), memo="bad", lines=lines, idempotency_key="bad")
+        post_entry(session, effective_date=local_today(), memo="bad", lines=lines, idempotency_key="bad")
     assert counts(session) == before
 
 
@@ -71,7 +72,7 @@ def test_each_fund_must_balance_within_an_entry(session):
     a, b = make_fund(session), make_fund(session)
     lines = [LineSpec(account(session, "1002"), a, D("50.00")), LineSpec(account(session, "4101"), b, D("-50.00"))]
     with pytest.raises(UnbalancedEntry, match=a.code):
-        post_entry(session, effective_date=dt.date.today(), memo="cross-fund", lines=lines, idempotency_key="x")
+        post_entry(session, effective_date=local_today(), memo="cross-fund", lines=lines, idempotency_key="x")
 
 
 def test_idempotency_key_posts_once(session):
@@ -90,7 +91,7 @@ def test_reversal_mirrors_the_entry_once(session):
     reversal = reverse_entry(session, entry, reason="wrong fund", actor=None)
     assert [line.amount for line in reversal.lines] == [D("-300.00"), D("300.00")]
     assert reversal.reverses_id == entry.id
-    assert fund.id not in fund_net_assets(session, dt.date.today())
+    assert fund.id not in fund_net_assets(session, local_today())
     with pytest.raises(AlreadyReversed):
         reverse_entry(session, entry, reason="again", actor=None)
     with pytest.raises(LedgerError):

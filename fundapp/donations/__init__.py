@@ -1,0 +1,1 @@
+"""Donors, donations, pledges, corrections and official receipts (公益事业捐赠票据)."""

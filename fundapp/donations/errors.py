@@ -1,0 +1,9 @@
+"""The donations domain's error: a business rule refused the action and nothing was written."""
+
+from __future__ import annotations
+
+from fundapp.errors import DomainError
+
+
+class DonationError(DomainError):
+    pass
