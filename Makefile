@@ -31,7 +31,7 @@ translations: $(MO)
 
 # Refresh the catalogs after changing user-facing strings, then translate the new zh_CN entries.
 extract-messages: venv
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o fundapp/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg --ignore-dirs='.*' -k _l -k lazy_gettext -o fundapp/translations/messages.pot .
 	$(BIN)/pybabel update -N -i fundapp/translations/messages.pot -d fundapp/translations
 
 bench: venv

@@ -6,7 +6,7 @@ Writes N journal lines that keep every ledger invariant, much faster than N / 3 
   years asked for, starting after the lock date and after the last entry already posted;
 - the hash chain continues from the current head, computed with the same canonical_bytes / chain_hash as
   post_entry, under the same lock on the chain head;
-- monthly balance rows are aggregated per batch and upserted; ledger_head is updated per batch;
+- year/month/day balance rows are aggregated per batch and upserted; ledger_head is updated per batch;
 - rows go in with COPY on PostgreSQL (entry ids drawn from the sequence) and with Core executemany
   (insertmanyvalues) elsewhere, one transaction per batch: memory stays flat, and the database guards (closed
   periods on insert, the deferred balance check at each commit, immutability) stay on and run as for any posting.
@@ -26,15 +26,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import Connection, func, insert, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from fundapp.funds.services import create_fund
 from fundapp.ledger.chain import CanonicalLine, canonical_bytes, chain_hash
 from fundapp.ledger.chart import seed_chart
-from fundapp.ledger.models import Account, Fund, FundType, JournalEntry, JournalLine, LedgerHead, MonthlyBalance
-from fundapp.ledger.services import lock_date, month_key
+from fundapp.ledger.models import Account, Fund, FundType, JournalEntry, JournalLine, LedgerHead
+from fundapp.ledger.services import balance_rows, lock_date, upsert_balances
 
 SOURCE = "bulk"
 FUND_PREFIX = "BULK-"
@@ -264,18 +262,6 @@ class _PostgresCopy(_ManyInserts):
         self._copy("journal_lines", LINE_COLUMNS, rows)
 
 
-def _upsert_balances(conn: Connection, rows: list[dict]) -> None:
-    """Add into monthly balance rows, as services.upsert_balances does, but as one executemany."""
-    table = MonthlyBalance.__table__
-    stmt = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["account_id", "fund_id", "net_asset_class", "month"],
-        set_={"amount": table.c.amount + stmt.excluded.amount,
-              "line_count": table.c.line_count + stmt.excluded.line_count},
-    )
-    conn.execute(stmt, rows)
-
-
 class _Writer:
     """Puts batches of drafts into the chain: one transaction per batch, under the chain-head lock."""
 
@@ -305,17 +291,11 @@ class _Writer:
         return rows
 
     def _line_rows(self, drafts: list[Draft], entry_ids: list[int]) -> tuple[list[tuple], list[dict]]:
-        rows, totals = [], defaultdict(lambda: [ZERO, 0])
-        for draft, entry_id in zip(drafts, entry_ids):
-            month = month_key(draft.date)
+        rows = []
+        for draft, entry_id in zip(drafts, entry_ids, strict=True):
             for line_no, (account, fund, klass, amount) in enumerate(draft.lines, start=1):
-                account_id, fund_id = self.accounts[account], self.funds[fund]
-                rows.append((entry_id, line_no, draft.date, account_id, fund_id, klass, amount, ""))
-                bucket = totals[(account_id, fund_id, klass, month)]
-                bucket[0] += amount
-                bucket[1] += 1
-        balances = [{"account_id": a, "fund_id": f, "net_asset_class": c, "month": m, "amount": v, "line_count": n}
-                    for (a, f, c, m), (v, n) in totals.items()]
+                rows.append((entry_id, line_no, draft.date, self.accounts[account], self.funds[fund], klass, amount, ""))
+        balances = balance_rows((row[3], row[4], row[5], row[2], row[6]) for row in rows)
         return rows, balances
 
     def write(self, drafts: list[Draft]) -> None:
@@ -326,7 +306,7 @@ class _Writer:
         sink = _PostgresCopy(conn) if self.copy else _ManyInserts(conn)
         line_rows, balances = self._line_rows(drafts, sink.entries(entry_rows))
         sink.lines(line_rows)
-        _upsert_balances(conn, balances)
+        upsert_balances(conn, balances)
         last = entry_rows[-1]
         conn.execute(update(LedgerHead).where(LedgerHead.id == 1).values(seq=last[1], hash=last[-1]))
         inserted = time.perf_counter()

@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import Integer, and_, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from fundapp.ledger.chain import GENESIS_HASH, CanonicalLine, canonical_bytes, chain_hash
-from fundapp.ledger.models import Account, Fund, JournalEntry, JournalLine, LedgerHead, MonthlyBalance
+from fundapp.ledger.models import Account, Fund, JournalEntry, JournalLine, LedgerHead, PeriodBalance
 
 
 @dataclass(frozen=True)
@@ -116,37 +116,54 @@ def check_chain(session: Session) -> list[Problem]:
     return problems
 
 
-def _month_expr(session: Session):
+def _period_exprs(session: Session) -> dict[str, object]:
+    day = JournalLine.effective_date
     if session.get_bind().dialect.name == "postgresql":
-        return cast(func.to_char(JournalLine.effective_date, "YYYYMM"), Integer)
-    return cast(func.strftime("%Y%m", JournalLine.effective_date), Integer)
+        fmt = {"y": "YYYY", "m": "YYYYMM", "d": "YYYYMMDD"}
+        return {grain: cast(func.to_char(day, pattern), Integer) for grain, pattern in fmt.items()}
+    fmt = {"y": "%Y", "m": "%Y%m", "d": "%Y%m%d"}
+    return {grain: cast(func.strftime(pattern, day), Integer) for grain, pattern in fmt.items()}
 
 
 def check_balances(session: Session) -> list[Problem]:
-    """The monthly balance rows must equal the sums of the lines, key by key."""
-    month = _month_expr(session)
-    from_lines = select(
-        JournalLine.account_id, JournalLine.fund_id, JournalLine.net_asset_class, month,
-        func.sum(JournalLine.amount), func.count(),
-    ).group_by(JournalLine.account_id, JournalLine.fund_id, JournalLine.net_asset_class, month)
-    expected = {(a, f, c, m): (total, n) for a, f, c, m, total, n in session.execute(from_lines)}
-    stored_rows = select(
-        MonthlyBalance.account_id, MonthlyBalance.fund_id, MonthlyBalance.net_asset_class, MonthlyBalance.month,
-        MonthlyBalance.amount, MonthlyBalance.line_count,
-    )
-    stored = {(a, f, c, m): (total, n) for a, f, c, m, total, n in session.execute(stored_rows)}
+    """Every year, month and day balance row must equal the sum of its lines, key by key.
+
+    The comparison is a FULL OUTER JOIN in the database, so only mismatches come back to Python.
+    """
     problems = []
-    for key in sorted(set(expected) | set(stored)):
-        want = expected.get(key, (Decimal(0), 0))
-        have = stored.get(key, (Decimal(0), 0))
-        if want[0] != have[0] or want[1] != have[1]:
-            a, f, c, m = key
-            problems.append(Problem(
-                "balances",
-                f"account id {a}, fund id {f}, {c}, month {m}: balance row says {have[0]} over {have[1]} lines, "
-                f"lines say {want[0]} over {want[1]}",
-            ))
+    row = PeriodBalance
+    for grain, period in _period_exprs(session).items():
+        lines = (
+            select(JournalLine.account_id.label("a"), JournalLine.fund_id.label("f"),
+                   JournalLine.net_asset_class.label("c"), period.label("p"),
+                   func.sum(JournalLine.amount).label("total"), func.count().label("n"))
+            .group_by(JournalLine.account_id, JournalLine.fund_id, JournalLine.net_asset_class, period)
+            .subquery()
+        )
+        rows = select(row.account_id.label("a"), row.fund_id.label("f"), row.net_asset_class.label("c"),
+                      row.period.label("p"), row.amount.label("total"), row.line_count.label("n")).where(
+            row.grain == grain).subquery()
+        joined = lines.join(rows, and_(lines.c.a == rows.c.a, lines.c.f == rows.c.f, lines.c.c == rows.c.c,
+                                       lines.c.p == rows.c.p), full=True)
+        mismatches = select(
+            func.coalesce(lines.c.a, rows.c.a), func.coalesce(lines.c.f, rows.c.f), func.coalesce(lines.c.c, rows.c.c),
+            func.coalesce(lines.c.p, rows.c.p), rows.c.total, rows.c.n, lines.c.total, lines.c.n,
+        ).select_from(joined).where(or_(
+            func.coalesce(lines.c.total, 0) != func.coalesce(rows.c.total, 0),
+            func.coalesce(lines.c.n, 0) != func.coalesce(rows.c.n, 0),
+        )).limit(100)
+        for a, f, c, p, have, have_n, want, want_n in session.execute(mismatches):
+            problems.append(_balance_problem((grain, p, a, f, c), (have or 0, have_n or 0), (want or 0, want_n or 0)))
     return problems
+
+
+def _balance_problem(key: tuple, have: tuple[Decimal, int], want: tuple[Decimal, int]) -> Problem:
+    g, p, a, f, c = key
+    return Problem(
+        "balances",
+        f"account id {a}, fund id {f}, {c}, {dict(y='year', m='month', d='day')[g]} {p}: balance row says {have[0]} "
+        f"over {have[1]} lines, lines say {want[0]} over {want[1]}",
+    )
 
 
 def verify_ledger(session: Session) -> list[Problem]:

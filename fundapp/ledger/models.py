@@ -195,17 +195,25 @@ class JournalLine(Base):
     fund: Mapped[Fund] = relationship(lazy="joined")
 
 
-class MonthlyBalance(Base):
-    """Sum of lines per account, fund, class and month, maintained by the posting service.
+class BalanceGrain(str, enum.Enum):
+    year = "y"  # period = yyyy
+    month = "m"  # period = yyyymm
+    day = "d"  # period = yyyymmdd
 
-    A balance as of a date = the rows of earlier months + the lines of the date's own month.
-    `flask ledger verify` proves these rows equal the lines.
+
+class PeriodBalance(Base):
+    """Sum of lines per account, fund and class over one year, one month and one day, maintained by the posting
+    service in the posting transaction.
+
+    A balance as of date D = the year rows before D's year + the month rows of D's year before D's month + the
+    day rows of D's month up to D. That reads at most (years + 11 + 31) rows per account/fund/class, however many
+    lines the ledger holds. `flask ledger verify` proves every row equals the lines.
     """
 
-    __tablename__ = "monthly_balances"
+    __tablename__ = "period_balances"
     __table_args__ = (
-        UniqueConstraint("account_id", "fund_id", "net_asset_class", "month", name="uq_monthly_balances_key"),
-        Index("ix_monthly_balances_month", "month"),
+        UniqueConstraint("grain", "period", "account_id", "fund_id", "net_asset_class", name="uq_period_balances_key"),
+        CheckConstraint("grain IN ('y', 'm', 'd')", name="valid_grain"),
         CheckConstraint("line_count >= 0", name="nonnegative_count"),
     )
 
@@ -213,6 +221,7 @@ class MonthlyBalance(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"))
     net_asset_class: Mapped[str] = mapped_column(String(20))
-    month: Mapped[int] = mapped_column(Integer)  # yyyymm
+    grain: Mapped[str] = mapped_column(String(1))
+    period: Mapped[int] = mapped_column(Integer)
     amount: Mapped[Decimal] = mapped_column(MoneyType(24))  # sums of lines: wider than one line
     line_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fundapp.audit.services import AuditTag, record_event
+from fundapp.dates import local_today
 from fundapp.ledger.models import Period
 from fundapp.ledger.services import LedgerError
-from fundapp.dates import local_today
 
 
 def month_end(year: int, month: int) -> dt.date:

@@ -16,7 +16,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from fundapp.errors import NotFound
-from fundapp.ledger.models import Account, AccountType, Fund, JournalEntry, JournalLine, MonthlyBalance
+from fundapp.ledger.models import Account, AccountType, Fund, JournalEntry, JournalLine, PeriodBalance
 from fundapp.ledger.services import month_key
 
 BalanceKey = tuple[int, int, str]  # account_id, fund_id, net_asset_class
@@ -67,19 +67,6 @@ def entries_query(
     return stmt.order_by(order)
 
 
-def _line_sums(session: Session, conditions: list, fund_ids, account_ids) -> dict[BalanceKey, Decimal]:
-    if fund_ids is not None:
-        conditions.append(JournalLine.fund_id.in_(fund_ids))
-    if account_ids is not None:
-        conditions.append(JournalLine.account_id.in_(account_ids))
-    stmt = (
-        select(JournalLine.account_id, JournalLine.fund_id, JournalLine.net_asset_class, func.sum(JournalLine.amount))
-        .where(and_(*conditions))
-        .group_by(JournalLine.account_id, JournalLine.fund_id, JournalLine.net_asset_class)
-    )
-    return {(a, f, c): total for a, f, c, total in session.execute(stmt)}
-
-
 def balances_as_of(
     session: Session,
     as_of: dt.date,
@@ -87,30 +74,29 @@ def balances_as_of(
     fund_ids: Iterable[int] | None = None,
     account_ids: Iterable[int] | None = None,
 ) -> dict[BalanceKey, Decimal]:
-    """Balance of every (account, fund, class) on `as_of` inclusive; zero balances left out."""
-    fund_ids = list(fund_ids) if fund_ids is not None else None
-    account_ids = list(account_ids) if account_ids is not None else None
-    conditions = [MonthlyBalance.month < month_key(as_of)]
+    """Balance of every (account, fund, class) on `as_of` inclusive; zero balances left out.
+
+    Reads only period balance rows: years before, months of the year before, days of the month up to `as_of`.
+    """
+    month = month_key(as_of)
+    row = PeriodBalance
+    conditions = [
+        or_(
+            and_(row.grain == "y", row.period < as_of.year),
+            and_(row.grain == "m", row.period > as_of.year * 100, row.period < month),
+            and_(row.grain == "d", row.period > month * 100, row.period <= month * 100 + as_of.day),
+        )
+    ]
     if fund_ids is not None:
-        conditions.append(MonthlyBalance.fund_id.in_(fund_ids))
+        conditions.append(row.fund_id.in_(list(fund_ids)))
     if account_ids is not None:
-        conditions.append(MonthlyBalance.account_id.in_(account_ids))
+        conditions.append(row.account_id.in_(list(account_ids)))
     stmt = (
-        select(MonthlyBalance.account_id, MonthlyBalance.fund_id, MonthlyBalance.net_asset_class,
-               func.sum(MonthlyBalance.amount))
-        .where(and_(*conditions))
-        .group_by(MonthlyBalance.account_id, MonthlyBalance.fund_id, MonthlyBalance.net_asset_class)
+        select(row.account_id, row.fund_id, row.net_asset_class, func.sum(row.amount))
+        .where(*conditions)
+        .group_by(row.account_id, row.fund_id, row.net_asset_class)
     )
-    totals: dict[BalanceKey, Decimal] = defaultdict(lambda: ZERO)
-    for a, f, c, total in session.execute(stmt):
-        totals[(a, f, c)] += total
-    month_start = as_of.replace(day=1)
-    recent = _line_sums(
-        session, [JournalLine.effective_date >= month_start, JournalLine.effective_date <= as_of], fund_ids, account_ids
-    )
-    for key, total in recent.items():
-        totals[key] += total
-    return {key: value for key, value in totals.items() if value != 0}
+    return {(a, f, c): total for a, f, c, total in session.execute(stmt) if total != 0}
 
 
 def activity_between(

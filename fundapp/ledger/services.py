@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -21,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from fundapp.audit.services import AuditTag, record_event
+from fundapp.dates import local_today
 from fundapp.errors import DomainError
 from fundapp.ledger.chain import GENESIS_HASH, CanonicalLine, canonical_bytes, chain_hash
 from fundapp.ledger.models import (
@@ -30,11 +33,10 @@ from fundapp.ledger.models import (
     JournalEntry,
     JournalLine,
     LedgerHead,
-    MonthlyBalance,
     NetAssetClass,
+    PeriodBalance,
 )
 from fundapp.money import CENT, MAX_AMOUNT
-from fundapp.dates import local_today
 
 MEMO_MAX = 500
 CLASS_VALUES = {c.value for c in NetAssetClass}
@@ -77,6 +79,28 @@ class LineSpec:
 
 def month_key(day: dt.date) -> int:
     return day.year * 100 + day.month
+
+
+def period_keys(day: dt.date) -> tuple[tuple[str, int], ...]:
+    """The (grain, period) of the year, month and day rows a line on `day` adds into."""
+    return (("y", day.year), ("m", month_key(day)), ("d", month_key(day) * 100 + day.day))
+
+
+BalanceItem = tuple[int, int, str, dt.date, Decimal]  # account_id, fund_id, class, date, amount
+
+
+def balance_rows(items: Iterable[BalanceItem]) -> list[dict]:
+    """Aggregate lines into the year/month/day balance rows they add to (values for `upsert_balances`)."""
+    totals: dict[tuple, list] = {}
+    for account_id, fund_id, klass, day, amount in items:
+        for grain, period in period_keys(day):
+            bucket = totals.setdefault((account_id, fund_id, klass, grain, period), [Decimal("0"), 0])
+            bucket[0] += amount
+            bucket[1] += 1
+    return [
+        {"account_id": a, "fund_id": f, "net_asset_class": c, "grain": g, "period": p, "amount": amt, "line_count": n}
+        for (a, f, c, g, p), (amt, n) in totals.items()
+    ]
 
 
 # --- validation -----------------------------------------------------------------------------------
@@ -165,130 +189,161 @@ def _lock_head(session: Session) -> LedgerHead:
     ).scalar_one()
 
 
-def _canonical(entry: JournalEntry, lines: Sequence[LineSpec], reverses_seq: int | None) -> bytes:
-    return canonical_bytes(
-        seq=entry.seq,
-        effective_date=entry.effective_date.isoformat(),
-        memo=entry.memo,
-        source=entry.source_type,
-        key=entry.idempotency_key,
-        reverses=reverses_seq,
-        lines=[CanonicalLine(x.account.code, x.fund.code, x.klass, x.amount) for x in lines],
-    )
+@dataclass
+class EntryDraft:
+    """One entry to post (see `post_entry` for the meaning of each field)."""
+
+    effective_date: dt.date
+    memo: str
+    lines: Sequence[LineSpec]
+    idempotency_key: str
+    source_type: str = "manual"
+    source_id: str | None = None
+    author: Any | None = None
+    approver: Any | None = None
+    reverses: JournalEntry | None = None
+
+    def check(self) -> None:
+        """Raise LedgerError unless the draft is a valid entry (nothing is read from or written to the database)."""
+        self.memo = (self.memo or "").strip()
+        if not self.memo:
+            raise LedgerError(_("Write a memo that says what the entry is for."))
+        if len(self.memo) > MEMO_MAX:
+            raise LedgerError(_("The memo is too long (at most %(n)d characters).", n=MEMO_MAX))
+        if not self.idempotency_key or len(self.idempotency_key) > 200:
+            raise LedgerError(_("The entry has no valid idempotency key."))
+        if not isinstance(self.effective_date, dt.date) or isinstance(self.effective_date, dt.datetime):
+            raise LedgerError(_("The entry needs a date."))
+        validate_lines(self.lines)
+
+    def canonical(self, seq: int) -> bytes:
+        return canonical_bytes(
+            seq=seq,
+            effective_date=self.effective_date.isoformat(),
+            memo=self.memo,
+            source=self.source_type,
+            key=self.idempotency_key,
+            reverses=self.reverses.seq if self.reverses is not None else None,
+            lines=[CanonicalLine(x.account.code, x.fund.code, x.klass, x.amount) for x in self.lines],
+        )
+
+    def same_content(self, existing: JournalEntry) -> bool:
+        theirs = [(x.account_id, x.fund_id, x.net_asset_class, x.amount) for x in existing.lines]
+        ours = [(x.account.id, x.fund.id, x.klass, x.amount) for x in self.lines]
+        return existing.effective_date == self.effective_date and theirs == ours
+
+    def build(self, seq: int, prev_hash: str) -> JournalEntry:
+        entry = JournalEntry(
+            seq=seq,
+            effective_date=self.effective_date,
+            memo=self.memo,
+            source_type=self.source_type,
+            source_id=self.source_id,
+            idempotency_key=self.idempotency_key,
+            reverses_id=self.reverses.id if self.reverses is not None else None,
+            author_id=getattr(self.author, "id", None),
+            approver_id=getattr(self.approver, "id", None),
+            prev_hash=prev_hash,
+            hash=chain_hash(prev_hash, self.canonical(seq)),
+        )
+        entry.lines = [
+            JournalLine(line_no=index, effective_date=self.effective_date, account=line.account, fund=line.fund,
+                        net_asset_class=line.klass, amount=line.amount, memo=line.memo or "")
+            for index, line in enumerate(self.lines, start=1)
+        ]
+        return entry
 
 
-def _same_content(existing: JournalEntry, effective_date: dt.date, lines: Sequence[LineSpec]) -> bool:
-    theirs = [(x.account_id, x.fund_id, x.net_asset_class, x.amount) for x in existing.lines]
-    ours = [(x.account.id, x.fund.id, x.klass, x.amount) for x in lines]
-    return existing.effective_date == effective_date and theirs == ours
+def _existing_entries(session: Session, drafts: Sequence[EntryDraft]) -> dict[str, JournalEntry]:
+    keys = list({draft.idempotency_key for draft in drafts})
+    found: dict[str, JournalEntry] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        for entry in session.scalars(select(JournalEntry).where(JournalEntry.idempotency_key.in_(chunk))):
+            found[entry.idempotency_key] = entry
+    return found
 
 
-def post_entry(
-    session: Session,
-    *,
-    effective_date: dt.date,
-    memo: str,
-    lines: Sequence[LineSpec],
-    idempotency_key: str,
-    source_type: str = "manual",
-    source_id: str | None = None,
-    author: Any | None = None,
-    approver: Any | None = None,
-    reverses: JournalEntry | None = None,
-) -> JournalEntry:
+def post_entries(session: Session, drafts: Sequence[EntryDraft]) -> list[JournalEntry]:
+    """Post several entries in one go (one chain-head lock, batched inserts): all of them, or none.
+
+    Each draft is checked as `post_entry` checks it; a LedgerError from any draft leaves nothing written. A key
+    posted before (or twice in the batch) gives the entry already posted, as in `post_entry`.
+    """
+    for draft in drafts:
+        draft.check()
+    head = _lock_head(session)
+    existing = _existing_entries(session, drafts)
+    fresh = [draft for draft in drafts if draft.idempotency_key not in existing]
+    if fresh:
+        ensure_open(session, min(draft.effective_date for draft in fresh))
+    results, posted, seq, prev = [], [], head.seq, head.hash
+    for draft in drafts:
+        entry = existing.get(draft.idempotency_key)
+        if entry is None:
+            seq += 1
+            entry = draft.build(seq, prev)
+            prev = entry.hash
+            existing[draft.idempotency_key] = entry
+            posted.append((draft, entry))
+        elif not draft.same_content(entry):
+            raise IdempotencyConflict(_("This entry was already submitted with different content."))
+        results.append(entry)
+    if not posted:
+        return results
+    session.add_all(entry for _draft, entry in posted)
+    head.seq, head.hash = seq, prev
+    session.flush()
+    items = ((x.account.id, x.fund.id, x.klass, d.effective_date, x.amount) for d, _ in posted for x in d.lines)
+    upsert_balances(session, balance_rows(items))
+    for draft, entry in posted:
+        record_event(
+            session, AuditTag.entry_reversed if draft.reverses is not None else AuditTag.entry_posted, draft.author,
+            "journal_entry", entry.id,
+            after={"seq": entry.seq, "date": entry.effective_date, "memo": entry.memo, "hash": entry.hash,
+                   "key": entry.idempotency_key},
+        )
+    session.flush()
+    return results
+
+
+def post_entry(session: Session, **fields: Any) -> JournalEntry:
     """Post one balanced entry, or raise LedgerError having written nothing.
 
-    Posting the same idempotency key again returns the entry already posted (if its content differs,
-    IdempotencyConflict is raised instead).
+    Fields: effective_date, memo, lines (LineSpec), idempotency_key, and optionally source_type, source_id,
+    author, approver, reverses. Posting the same idempotency key again returns the entry already posted (if its
+    content differs, IdempotencyConflict is raised instead).
     """
-    memo = (memo or "").strip()
-    if not memo:
-        raise LedgerError(_("Write a memo that says what the entry is for."))
-    if len(memo) > MEMO_MAX:
-        raise LedgerError(_("The memo is too long (at most %(n)d characters).", n=MEMO_MAX))
-    if not idempotency_key or len(idempotency_key) > 200:
-        raise LedgerError(_("The entry has no valid idempotency key."))
-    if not isinstance(effective_date, dt.date) or isinstance(effective_date, dt.datetime):
-        raise LedgerError(_("The entry needs a date."))
-    validate_lines(lines)
+    return post_entries(session, [EntryDraft(**fields)])[0]
 
-    head = _lock_head(session)
-    existing = session.scalar(select(JournalEntry).where(JournalEntry.idempotency_key == idempotency_key))
-    if existing is not None:
-        if not _same_content(existing, effective_date, lines):
-            raise IdempotencyConflict(_("This entry was already submitted with different content."))
-        return existing
-    ensure_open(session, effective_date)
 
-    entry = JournalEntry(
-        seq=head.seq + 1,
-        effective_date=effective_date,
-        memo=memo,
-        source_type=source_type,
-        source_id=source_id,
-        idempotency_key=idempotency_key,
-        reverses_id=reverses.id if reverses is not None else None,
-        author_id=getattr(author, "id", None),
-        approver_id=getattr(approver, "id", None),
-        prev_hash=head.hash,
-    )
-    entry.hash = chain_hash(head.hash, _canonical(entry, lines, reverses.seq if reverses is not None else None))
-    entry.lines = [
-        JournalLine(
-            line_no=index,
-            effective_date=effective_date,
-            account=line.account,
-            fund=line.fund,
-            net_asset_class=line.klass,
-            amount=line.amount,
-            memo=line.memo or "",
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert_statement(dialect: str):
+    """INSERT .. ON CONFLICT DO UPDATE for period balance rows, built once per dialect (it does not cache well)."""
+    if dialect not in _UPSERTS:
+        table = PeriodBalance.__table__
+        stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+        _UPSERTS[dialect] = stmt.on_conflict_do_update(
+            index_elements=["grain", "period", "account_id", "fund_id", "net_asset_class"],
+            set_={
+                "amount": table.c.amount + stmt.excluded.amount,
+                "line_count": table.c.line_count + stmt.excluded.line_count,
+            },
         )
-        for index, line in enumerate(lines, start=1)
-    ]
-    session.add(entry)
-    head.seq, head.hash = entry.seq, entry.hash
-    session.flush()
-    _add_to_balances(session, effective_date, lines)
-    record_event(
-        session,
-        AuditTag.entry_reversed if reverses is not None else AuditTag.entry_posted,
-        author,
-        "journal_entry",
-        entry.id,
-        after={"seq": entry.seq, "date": effective_date, "memo": memo, "hash": entry.hash, "key": idempotency_key},
-    )
-    return entry
+    return _UPSERTS[dialect]
 
 
-def _add_to_balances(session: Session, effective_date: dt.date, lines: Iterable[LineSpec]) -> None:
-    month = month_key(effective_date)
-    totals: dict[tuple[int, int, str], list] = {}
-    for line in lines:
-        key = (line.account.id, line.fund.id, line.klass)
-        bucket = totals.setdefault(key, [Decimal("0"), 0])
-        bucket[0] += line.amount
-        bucket[1] += 1
-    rows = [
-        {"account_id": a, "fund_id": f, "net_asset_class": c, "month": month, "amount": amt, "line_count": n}
-        for (a, f, c), (amt, n) in totals.items()
-    ]
-    upsert_balances(session, rows)
+def upsert_balances(connection, rows: list[dict]) -> None:
+    """Add amounts and counts into period balance rows (insert or increment), as one executemany.
 
-
-def upsert_balances(session: Session, rows: list[dict]) -> None:
-    """Add amounts and counts into monthly balance rows (insert or increment)."""
+    `connection` is a Session or a Connection; the posting service and the bulk loader both write through here.
+    """
     if not rows:
         return
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(MonthlyBalance).values(rows)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["account_id", "fund_id", "net_asset_class", "month"],
-        set_={
-            "amount": MonthlyBalance.amount + stmt.excluded.amount,
-            "line_count": MonthlyBalance.line_count + stmt.excluded.line_count,
-        },
-    )
-    session.execute(stmt)
+    bind = connection.get_bind() if hasattr(connection, "get_bind") else connection
+    connection.execute(_upsert_statement(bind.dialect.name), rows)
 
 
 # --- reversal -------------------------------------------------------------------------------------
@@ -321,7 +376,8 @@ def reverse_entry(
         )
         for line in entry.lines
     ]
-    memo = _("Reversal of entry #%(seq)d: %(reason)s", seq=entry.seq, reason=reason)[:MEMO_MAX]
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):  # the books speak the foundation's language
+        memo = _("Reversal of entry #%(seq)d: %(reason)s", seq=entry.seq, reason=reason)[:MEMO_MAX]
     return post_entry(
         session,
         effective_date=effective_date or local_today(),

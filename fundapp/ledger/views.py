@@ -29,6 +29,7 @@ from sqlalchemy.orm import aliased
 
 from fundapp.auth.decorators import roles_required
 from fundapp.auth.models import User
+from fundapp.dates import local_today
 from fundapp.errors import DomainError
 from fundapp.extensions import db
 from fundapp.ledger import queries
@@ -49,7 +50,6 @@ from fundapp.ledger.forms import (
 from fundapp.ledger.models import Account, Fund, FundStatus, JournalEntry, JournalLine, Period
 from fundapp.ledger.periods import close_through, month_end, next_closable, next_month
 from fundapp.ledger.services import IdempotencyConflict, lock_date, post_entry, reverse_entry
-from fundapp.dates import local_today
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 

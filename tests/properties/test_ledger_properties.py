@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from fundapp.dates import local_today
 from fundapp.ledger.chart import DEFAULT_CHART
 from fundapp.ledger.invariants import verify_ledger
-from fundapp.ledger.models import JournalEntry, JournalLine, LedgerHead, MonthlyBalance
+from fundapp.ledger.models import JournalEntry, JournalLine, LedgerHead, PeriodBalance
 from fundapp.ledger.queries import balances_as_of, trial_balance
 from fundapp.ledger.services import LedgerError, LineSpec, post_entry, reverse_entry
 from fundapp.money import MAX_AMOUNT
@@ -193,8 +193,8 @@ class Ledger:
         return (
             s.scalar(select(func.count()).select_from(JournalEntry)),
             s.scalar(select(func.count()).select_from(JournalLine)),
-            s.scalar(select(func.count()).select_from(MonthlyBalance)),
-            s.scalar(select(func.sum(MonthlyBalance.line_count))),
+            s.scalar(select(func.count()).select_from(PeriodBalance)),
+            s.scalar(select(func.sum(PeriodBalance.line_count))),
             head.seq,
             head.hash,
         )

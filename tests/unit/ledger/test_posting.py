@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from fundapp.dates import local_today
 from fundapp.ledger.invariants import verify_ledger
-from fundapp.ledger.models import JournalEntry, JournalLine, LedgerHead, MonthlyBalance
+from fundapp.ledger.models import JournalEntry, JournalLine, LedgerHead, PeriodBalance
 from fundapp.ledger.periods import close_period
 from fundapp.ledger.queries import balances_as_of, fund_net_assets, trial_balance
 from fundapp.ledger.services import (
@@ -33,7 +33,7 @@ def counts(session):
     return (
         session.scalar(select(func.count()).select_from(JournalEntry)),
         session.scalar(select(func.count()).select_from(JournalLine)),
-        session.scalar(select(func.count()).select_from(MonthlyBalance)),
+        session.scalar(select(func.count()).select_from(PeriodBalance)),
     )
 
 

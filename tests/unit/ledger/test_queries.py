@@ -84,7 +84,7 @@ def test_entries_query_by_fund_and_account(session, books):
         ("q:t", [3, 2]),  # idempotency keys are searched too
         ("#4", [4]),
         ("Grant", [5, 2]),
-        ("Reversal of entry #2", [6]),
+        ("returned", [6]),  # a reversal memo carries its reason
         ("nothing like it", []),
     ],
 )

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from fundapp.audit.models import AuditEvent
-from fundapp.ledger.models import JournalEntry, JournalLine, MonthlyBalance, Period
+from fundapp.ledger.models import JournalEntry, JournalLine, PeriodBalance, Period
 from tests.factories import account, make_fund
 
 
@@ -39,7 +39,7 @@ def counts(s) -> tuple[int, ...]:
     """Everything a posting, reversal or close writes."""
     return tuple(
         s.scalar(select(func.count()).select_from(model))
-        for model in (JournalEntry, JournalLine, MonthlyBalance, Period, AuditEvent)
+        for model in (JournalEntry, JournalLine, PeriodBalance, Period, AuditEvent)
     )
 
 
