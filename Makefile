@@ -7,17 +7,22 @@ PO     := $(wildcard fundapp/translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 export FLASK_APP := fundapp
 
+
+.PHONY: system-packages
 .PHONY: run test venv translations extract-messages bench lint clean
 
-run: venv translations
+run: venv translations system-packages
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-test: venv translations
+test: venv translations system-packages
 	$(BIN)/pytest -n $${PYTEST_WORKERS:-auto} --dist loadgroup
 
 venv: $(STAMP)
+
+system-packages:
+	@bash scripts/system-packages.sh
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

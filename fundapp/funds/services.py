@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from fundapp.audit.services import AuditTag, record_event, snapshot
 from fundapp.errors import DomainError
-from fundapp.ledger.models import Fund, FundStatus, FundType, JournalLine, NetAssetClass
+from fundapp.ledger.models import Account, AccountType, Fund, FundStatus, FundType, JournalLine, NetAssetClass
 
 FUND_FIELDS = ("code", "name", "fund_type", "restriction", "purpose", "status", "is_public")
 TYPE_VALUES = {t.value for t in FundType}
@@ -63,12 +63,33 @@ def fund_has_lines(session: Session, fund: Fund) -> bool:
     return bool(session.scalar(select(exists().where(JournalLine.fund_id == fund.id))))
 
 
+def _check_frozen(session: Session, fund: Fund, values: dict[str, Any]) -> None:
+    """Once a fund has lines its code (hashed in the chain) and restriction (classifies them) are fixed, and it
+    can only close when it holds nothing."""
+    has_lines = fund_has_lines(session, fund)
+    if values.get("code", fund.code) != fund.code and has_lines:
+        raise FundError(_("This fund has posted lines: its code can no longer change."))
+    if values.get("restriction", fund.restriction) != fund.restriction and has_lines:
+        raise FundError(_("This fund has posted lines: its restriction can no longer change."))
+    closing = values.get("status") == FundStatus.closed.value and fund.status != FundStatus.closed.value
+    if closing and has_lines and fund_holdings(session, fund):
+        raise FundError(_("This fund still holds assets or owes liabilities; settle them before closing it."))
+
+
+def fund_holdings(session: Session, fund: Fund) -> dict:
+    """Non-zero asset and liability balances of the fund today."""
+    from fundapp.dates import local_today
+    from fundapp.ledger.queries import balances_as_of
+
+    accounts = select(Account.id).where(Account.type.in_([AccountType.asset.value, AccountType.liability.value]))
+    return balances_as_of(session, local_today(), fund_ids=[fund.id], account_ids=session.scalars(accounts).all())
+
+
 def update_fund(session: Session, fund: Fund, values: dict[str, Any], actor: Any | None) -> Fund:
     values = _clean(values)
     merged = snapshot(fund, FUND_FIELDS) | values
     _validate(session, merged, fund)
-    if values.get("code", fund.code) != fund.code and fund_has_lines(session, fund):
-        raise FundError(_("This fund has posted lines: its code can no longer change."))
+    _check_frozen(session, fund, values)
     before = snapshot(fund, FUND_FIELDS)
     for key, value in values.items():
         setattr(fund, key, value)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     flash,
     redirect,
@@ -34,6 +35,7 @@ from fundapp.errors import DomainError
 from fundapp.extensions import db
 from fundapp.ledger import queries
 from fundapp.ledger.chart import account_has_lines, create_account, update_account
+from fundapp.ledger.export import FORMATS, ExportError, iter_export
 from fundapp.ledger.forms import (
     ACCOUNT_TYPE_LABELS,
     AccountForm,
@@ -57,6 +59,7 @@ READERS = ("finance", "admin", "board")
 CHART_KEEPERS = ("finance", "admin")
 CSV_BATCH = 1000
 FIRST_CLOSE_MONTHS = 24  # months offered when no month was ever closed
+EXPORT_SUFFIXES = {"beancount": "beancount", "hledger": "journal"}
 
 
 # --- shared helpers -------------------------------------------------------------------------------------------
@@ -188,6 +191,31 @@ def journal_csv():
                              _csv_cell(fund), klass, *_debit_credit(amount), entry_hash])
 
     return _csv_response(lines(), "journal.csv")
+
+
+@bp.get("/export.<fmt>")
+@roles_required("finance")
+def export(fmt: str):
+    """The whole ledger as a beancount file or an hledger/ledger-cli journal, streamed as a download."""
+    if fmt not in FORMATS:
+        abort(404)
+    chunks = iter_export(db.session, fmt)
+    try:
+        first = next(chunks)  # the header: account names are checked here, before the response starts
+    except ExportError as error:
+        flash(error.message, "error")
+        return redirect(url_for("ledger.journal"))
+
+    def body() -> Iterator[str]:
+        yield first
+        yield from chunks
+
+    filename = f"ledger-{_today().isoformat()}.{EXPORT_SUFFIXES[fmt]}"
+    return Response(
+        stream_with_context(body()),
+        content_type="text/plain; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 # --- entries --------------------------------------------------------------------------------------------------

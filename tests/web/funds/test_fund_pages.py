@@ -103,9 +103,32 @@ def test_code_is_locked_once_lines_are_posted(client, login, app_ctx):
         assert (fund.code, fund.name) == ("LOCK", "Fund LOCK")
         assert s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.tag == "funds:fund:updated")) == 0
     # the rest of the fund can still change
-    assert client.post(f"/funds/{fund_id}/edit", data=form_data(code="LOCK", name="Renamed")).status_code == 302
+    # so is the restriction: it classifies the posted lines
+    response = client.post(f"/funds/{fund_id}/edit", data=form_data(code="LOCK", name="Renamed"))
+    assert "its restriction can no longer change" in response.get_data(as_text=True)
+    # the rest of the fund can still change
+    unchanged = {"code": "LOCK", "restriction": "unrestricted"}
+    assert client.post(f"/funds/{fund_id}/edit", data=form_data(name="Renamed", **unchanged)).status_code == 302
     with app_ctx() as s:
         assert s.get(Fund, fund_id).name == "Renamed"
+
+
+def test_a_fund_holding_money_cannot_close(client, login, app_ctx):
+    with app_ctx() as s:
+        fund = make_fund(s, "FULL")
+        post(s, fund, "10.00")
+        s.commit()
+        fund_id = fund.id
+    login("finance")
+    response = client.post(f"/funds/{fund_id}/close", follow_redirects=True)
+    assert "still holds assets" in response.get_data(as_text=True)
+    with app_ctx() as s:
+        assert s.get(Fund, fund_id).status == "active"
+        post(s, s.get(Fund, fund_id), "10.00", debit="5101", credit="1002")  # spend it all
+        s.commit()
+    assert client.post(f"/funds/{fund_id}/close").status_code == 302
+    with app_ctx() as s:
+        assert s.get(Fund, fund_id).status == "closed"
 
 
 def test_fund_page_shows_balances_income_spending_and_history(client, login, app_ctx):
