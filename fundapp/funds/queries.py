@@ -15,7 +15,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, lazyload
 
 from fundapp.ledger.models import Account, AccountType, Fund, JournalEntry, JournalLine
-from fundapp.ledger.queries import balances_as_of, fund_lines_query, fund_net_assets
+from fundapp.ledger.queries import DebitCredit, balances_as_of, fund_lines_query, fund_net_assets
 
 ZERO = Decimal("0.00")
 BALANCE_SHEET_TYPES = (AccountType.asset.value, AccountType.liability.value)
@@ -51,18 +51,10 @@ def total_of(rows: list[tuple[Fund, Decimal]]) -> Decimal:
 
 
 @dataclass
-class AccountBalance:
+class AccountBalance(DebitCredit):
     account: Account
     net_asset_class: str
     balance: Decimal  # debit positive
-
-    @property
-    def debit(self) -> Decimal:
-        return self.balance if self.balance > 0 else ZERO
-
-    @property
-    def credit(self) -> Decimal:
-        return -self.balance if self.balance < 0 else ZERO
 
 
 @dataclass

@@ -111,9 +111,9 @@ def activity_between(
     return {key: value for key, value in moves.items() if value != 0}
 
 
-@dataclass
-class TrialBalanceRow:
-    account: Account
+class DebitCredit:
+    """Splits a signed `balance` (debit positive) into the debit and credit columns of a report."""
+
     balance: Decimal
 
     @property
@@ -123,6 +123,12 @@ class TrialBalanceRow:
     @property
     def credit(self) -> Decimal:
         return -self.balance if self.balance < 0 else ZERO
+
+
+@dataclass
+class TrialBalanceRow(DebitCredit):
+    account: Account
+    balance: Decimal
 
 
 @dataclass
