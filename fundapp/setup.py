@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFError
 from fundapp.errors import DomainError
 from fundapp.extensions import babel, csrf, db, limiter, login_manager, migrate
 from fundapp.dates import local_today
+from fundapp.ledger.sources import source_label
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -135,6 +136,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.globals["today"] = local_today
+    app.jinja_env.globals["entry_source"] = source_label
     app.jinja_env.globals["ROLES"] = [r.value for r in Role]
 
     @app.context_processor

@@ -1,0 +1,18 @@
+"""What caused an entry (`JournalEntry.source_type`), as shown to people. Domains add their own sources here."""
+
+from flask_babel import lazy_gettext as _l
+
+SOURCE_LABELS = {
+    "manual": _l("Manual"),
+    "reversal": _l("Reversal"),
+    "donation": _l("Donation"),
+    "pledge": _l("Pledge"),
+    "pledge-payment": _l("Pledge payment"),
+    "enterprise_share": _l("Enterprise share"),
+    "enterprise_payment": _l("Enterprise payment"),
+    "bulk": _l("Generated data"),
+}
+
+
+def source_label(source_type: str) -> str:
+    return str(SOURCE_LABELS.get(source_type, source_type))
