@@ -14,6 +14,9 @@ export FLASK_APP := fundapp
 run: venv translations system-packages
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load
+	@# The task worker (Huey; imports run in it) runs beside the server and stops with it (Ctrl-C or any exit).
+	$(BIN)/huey_consumer fundapp.tasks.huey --workers 2 --logfile instance/huey.log & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 test: venv translations system-packages
@@ -36,11 +39,12 @@ translations: $(MO)
 
 # Refresh the catalogs after changing user-facing strings, then translate the new zh_CN entries.
 extract-messages: venv
-	$(BIN)/pybabel extract -F babel.cfg --ignore-dirs='.*' -k _l -k lazy_gettext -o fundapp/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg --ignore-dirs='.*' -k _l -k lazy_gettext -k books_text -o fundapp/translations/messages.pot .
 	$(BIN)/pybabel update -N -i fundapp/translations/messages.pot -d fundapp/translations
 
+# Ledger benchmarks (bench/README.md), about 10 minutes; e.g. `make bench BENCH_ARGS="--with-10m"` or "--quick".
 bench: venv
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -37,6 +37,16 @@ class Config:
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     PAGE_SIZE = 50
 
+    # Donation imports: uploads are kept outside the web root under random names until imported.
+    IMPORT_FOLDER = os.environ.get("IMPORT_FOLDER") or str(INSTANCE_DIR / "imports")
+    IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 32 * 1024 * 1024))
+    IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", 200_000))
+    # Background tasks (Huey): SQLite file in instance/ unless HUEY_REDIS_URL is set; see fundapp/tasks.py.
+    HUEY_IMMEDIATE = os.environ.get("HUEY_IMMEDIATE", "0") == "1"
+    # Enterprise report attachments: outside the web root, served only through the app.
+    ENTERPRISE_UPLOAD_DIR = os.environ.get("ENTERPRISE_UPLOAD_DIR") or str(INSTANCE_DIR / "uploads" / "enterprises")
+    ENTERPRISE_UPLOAD_MAX_BYTES = int(os.environ.get("ENTERPRISE_UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
+
 
 class DevelopmentConfig(Config):
     DEBUG = False
@@ -49,6 +59,7 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
     PASSWORD_HASH_FAST = True
+    HUEY_IMMEDIATE = True  # tasks run inline, in the request that enqueues them
 
 
 class ProductionConfig(Config):

@@ -84,6 +84,12 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     from fundapp.donations.views import bp as donations_bp
     app.register_blueprint(donations_bp)
+    from fundapp.donations.portal_views import bp as portal_bp
+    app.register_blueprint(portal_bp)
+    from fundapp.tasks import init_app as init_tasks
+    init_tasks(app)
+    from fundapp.enterprises.views import bp as enterprises_bp
+    app.register_blueprint(enterprises_bp)
 
 
 def _register_cli(app: Flask) -> None:
@@ -96,6 +102,8 @@ def _register_cli(app: Flask) -> None:
         app.cli.add_command(group)
     from fundapp.donations.cli import donations_cli
     app.cli.add_command(donations_cli)
+    from fundapp.enterprises.cli import enterprises_cli
+    app.cli.add_command(enterprises_cli)
 
 
 def _register_errors(app: Flask) -> None:

@@ -36,6 +36,18 @@ class AuditTag(str, enum.Enum):
     pledge_reversed = "donations:pledge:reversed"
     receipt_issued = "donations:receipt:issued"
     receipt_voided = "donations:receipt:voided"
+    import_uploaded = "donations:import:uploaded"
+    import_posted = "donations:import:posted"
+    enterprise_created = "enterprises:enterprise:created"
+    enterprise_updated = "enterprises:enterprise:updated"
+    agreement_created = "enterprises:agreement:created"
+    report_filed = "enterprises:report:filed"
+    report_amended = "enterprises:report:amended"
+    report_confirmed = "enterprises:report:confirmed"
+    report_rejected = "enterprises:report:rejected"
+    attachment_added = "enterprises:attachment:added"
+    enterprise_payment_recorded = "enterprises:payment:recorded"
+    enterprise_payment_reversed = "enterprises:payment:reversed"
 
 
 def jsonable(value: Any) -> Any:

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -219,3 +220,9 @@ class YearForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A one-button form: only its CSRF token."""
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("CSV or Excel file"), validators=[FileRequired(message=_l("Choose a file to import."))],
+                     render_kw={"accept": ".csv,.txt,.xlsx"})
+    submit = SubmitField(_l("Upload and check"))

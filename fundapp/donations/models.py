@@ -12,10 +12,22 @@ import datetime as dt
 import enum
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fundapp.db import Base, Money, utcnow
+from fundapp.db import Base, Money, MoneyType, utcnow
 from fundapp.ledger.models import NetAssetClass
 
 
@@ -298,3 +310,63 @@ class Receipt(Base):
 
 def receipt_label(year: int, number: int) -> str:
     return f"{year}-{number:06d}"
+
+
+class ImportStatus(enum.StrEnum):
+    checking = "checking"  # queued or being read and checked
+    checked = "checked"  # no problems: ready to import
+    invalid = "invalid"  # the file or some rows have problems: nothing can be imported
+    importing = "importing"  # queued or being posted
+    imported = "imported"
+    failed = "failed"  # the import stopped with an error; nothing was written, it may be tried again
+
+
+class ImportBatch(Base):
+    """One uploaded donation file: its check (the preview) and its import. The file itself is kept under a random
+    name outside the web root until it is imported; the rows it posts are donations keyed "import:<reference>"."""
+
+    __tablename__ = "import_batches"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_enum_values(ImportStatus)})", name="valid_status"),
+        CheckConstraint("size >= 0", name="nonnegative_size"),
+        Index("ix_import_batches_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(200))  # as uploaded, for display only
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    locale: Mapped[str] = mapped_column(String(10), default="")
+    status: Mapped[str] = mapped_column(String(20), default=ImportStatus.checking.value)
+    total_rows: Mapped[int] = mapped_column(Integer, default=0)
+    new_rows: Mapped[int] = mapped_column(Integer, default=0)  # rows to post
+    skipped_rows: Mapped[int] = mapped_column(Integer, default=0)  # imported before: posted again never
+    problem_count: Mapped[int] = mapped_column(Integer, default=0)
+    posted_rows: Mapped[int] = mapped_column(Integer, default=0)
+    total_amount: Mapped[Decimal | None] = mapped_column(MoneyType(24))  # of the rows to post
+    message: Mapped[str] = mapped_column(Text, default="")  # a problem with the whole file, or the failure
+    sample: Mapped[list | None] = mapped_column(JSON)  # the first rows as read, to confirm the columns
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    imported_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    created_by = relationship("User")
+
+    @property
+    def busy(self) -> bool:
+        return self.status in (ImportStatus.checking.value, ImportStatus.importing.value)
+
+
+class ImportProblem(Base):
+    """A problem with one row (or with the file, row 0) of an import batch."""
+
+    __tablename__ = "import_problems"
+    __table_args__ = (Index("ix_import_problems_batch_row", "batch_id", "row_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"))
+    row_number: Mapped[int] = mapped_column(Integer)
+    column: Mapped[str] = mapped_column(String(30), default="")
+    message: Mapped[str] = mapped_column(String(500))

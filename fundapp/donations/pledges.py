@@ -51,7 +51,7 @@ from fundapp.donations.services import (
     gift_class,
 )
 from fundapp.ledger.models import Fund
-from fundapp.ledger.services import post_entry, reverse_entry
+from fundapp.ledger.services import books_text, post_entry, reverse_entry
 
 
 @dataclass
@@ -94,7 +94,7 @@ def record_pledge(session: Session, data: PledgeInput, actor: Any | None, today:
         return existing
     lines = _two_lines(session, PLEDGES_RECEIVABLE, DONATION_INCOME, data.fund, data.amount, klass)
     entry = post_entry(session, effective_date=data.pledged_on,
-                       memo=_("Pledge %(ref)s to fund %(fund)s", ref=data.key[:8], fund=data.fund.code),
+                       memo=books_text("Pledge %(ref)s to fund %(fund)s", ref=data.key[:8], fund=data.fund.code),
                        lines=lines, idempotency_key=f"pledge:{data.key}", source_type="pledge",
                        source_id=data.key[:64], author=actor)
     existing = session.scalar(select(Pledge).where(Pledge.key == data.key))
@@ -141,7 +141,7 @@ def record_pledge_payment(session: Session, data: PaymentInput, actor: Any | Non
     lines = _two_lines(session, METHOD_ACCOUNTS[data.method], PLEDGES_RECEIVABLE, pledge.fund, data.amount,
                        pledge.net_asset_class)
     entry = post_entry(session, effective_date=data.received_on,
-                       memo=_("Payment %(ref)s on pledge %(pledge)s", ref=data.key[:8], pledge=pledge.key[:8]),
+                       memo=books_text("Payment %(ref)s on pledge %(pledge)s", ref=data.key[:8], pledge=pledge.key[:8]),
                        lines=lines, idempotency_key=f"pledge-payment:{data.key}", source_type="pledge-payment",
                        source_id=data.key[:64], author=actor)
     donation = _new_donation(gift, pledge.net_asset_class, entry.id, actor, pledge=pledge)

@@ -49,7 +49,7 @@ from fundapp.donations.models import (
 )
 from fundapp.donations.receipts import issue_receipt, void_receipt
 from fundapp.ledger.models import Account, Fund, FundStatus, NetAssetClass
-from fundapp.ledger.services import LineSpec, post_entry, reverse_entry
+from fundapp.ledger.services import LineSpec, books_text, post_entry, reverse_entry
 from fundapp.money import CENT, MAX_AMOUNT
 
 BASIS_VALUES = {b.value for b in ValuationBasis}
@@ -238,7 +238,7 @@ def record_donation(session: Session, data: DonationInput, actor: Any | None, *,
         return existing
     lines = _two_lines(session, METHOD_ACCOUNTS[data.method], DONATION_INCOME, data.fund, data.amount, klass)
     entry = post_entry(
-        session, effective_date=data.received_on, memo=_("Donation %(ref)s to fund %(fund)s", ref=data.key[:8],
+        session, effective_date=data.received_on, memo=books_text("Donation %(ref)s to fund %(fund)s", ref=data.key[:8],
                                                           fund=data.fund.code),
         lines=lines, idempotency_key=f"donation:{data.key}", source_type="donation", source_id=data.key[:64],
         author=actor,

@@ -207,4 +207,5 @@ def correct(donation_id: int):
 
 
 # The other pages register their routes on `bp`.
-from fundapp.donations import donor_views, pledge_views, receipt_views  # noqa: E402,F401
+from fundapp.donations import donor_views, pledge_views, portal_views, receipt_views  # noqa: E402,F401
+from fundapp.donations.imports import views as import_views  # noqa: E402,F401

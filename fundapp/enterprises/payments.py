@@ -37,7 +37,7 @@ from fundapp.enterprises.models import (
 )
 from fundapp.enterprises.periods import period_label
 from fundapp.enterprises.reports import account_by_code, check_key, lock_report
-from fundapp.ledger.services import LineSpec, post_entry, reverse_entry
+from fundapp.ledger.services import LineSpec, books_text, post_entry, reverse_entry
 from fundapp.money import CENT, MAX_AMOUNT, fmt
 
 
@@ -88,7 +88,7 @@ def record_payment(session: Session, data: PaymentInput, actor: Any | None, toda
     lines = [LineSpec(account_by_code(session, BANK), agreement.fund, data.amount),
              LineSpec(account_by_code(session, RECEIVABLE), agreement.fund, -data.amount)]
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        memo = _("Enterprise #%(id)d payment for %(period)s (report %(report)d)", id=report.enterprise_id,
+        memo = books_text("Enterprise #%(id)d payment for %(period)s (report %(report)d)", id=report.enterprise_id,
                  period=period_label(report.period_start, agreement.periodicity), report=report.id)
     entry = post_entry(session, effective_date=data.received_on, memo=memo, lines=lines,
                        idempotency_key=f"enterprise-payment:{data.key}", source_type="enterprise_payment",

@@ -44,7 +44,7 @@ from fundapp.enterprises.models import (
 from fundapp.enterprises.periods import is_period_start, period_end, period_label
 from fundapp.enterprises.share import compute_share
 from fundapp.ledger.models import Account
-from fundapp.ledger.services import LineSpec, post_entry
+from fundapp.ledger.services import LineSpec, books_text, post_entry
 from fundapp.money import CENT, MAX_AMOUNT, fmt
 
 KEY_MAX = 100
@@ -280,7 +280,7 @@ def _post_difference(session: Session, report: RevenueReport, revision: ReportRe
     lines = [LineSpec(receivable, agreement.fund, difference), LineSpec(income, agreement.fund, -difference)]
     label = period_label(report.period_start, agreement.periodicity)
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):  # the books speak the foundation's language
-        memo = _("Enterprise #%(id)d share for %(period)s (report %(report)d, revision %(revision)d)",
+        memo = books_text("Enterprise #%(id)d share for %(period)s (report %(report)d, revision %(revision)d)",
                  id=report.enterprise_id, period=label, report=report.id, revision=revision.revision)
     return post_entry(session, effective_date=on, memo=memo, lines=lines,
                       idempotency_key=f"enterprise-share:{report.id}:{revision.revision}",

@@ -77,6 +77,8 @@ def balances_as_of(
     """Balance of every (account, fund, class) on `as_of` inclusive; zero balances left out.
 
     Reads only period balance rows: years before, months of the year before, days of the month up to `as_of`.
+    `account_ids` is applied to the grouped rows, not in SQL: as an index condition, `account_id IN (...)` makes
+    PostgreSQL walk the period range once per account (5x slower for the 13 asset and liability accounts).
     """
     month = month_key(as_of)
     row = PeriodBalance
@@ -89,14 +91,17 @@ def balances_as_of(
     ]
     if fund_ids is not None:
         conditions.append(row.fund_id.in_(list(fund_ids)))
-    if account_ids is not None:
-        conditions.append(row.account_id.in_(list(account_ids)))
     stmt = (
         select(row.account_id, row.fund_id, row.net_asset_class, func.sum(row.amount))
         .where(*conditions)
         .group_by(row.account_id, row.fund_id, row.net_asset_class)
     )
-    return {(a, f, c): total for a, f, c, total in session.execute(stmt) if total != 0}
+    accounts = set(account_ids) if account_ids is not None else None
+    return {
+        (a, f, c): total
+        for a, f, c, total in session.execute(stmt)
+        if total != 0 and (accounts is None or a in accounts)
+    }
 
 
 def activity_between(

@@ -103,6 +103,12 @@ def balance_rows(items: Iterable[BalanceItem]) -> list[dict]:
     ]
 
 
+def books_text(message: str, **variables: Any) -> str:
+    """Text stored in the books (memos): always in the foundation's language, whoever posts it."""
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        return _(message, **variables)
+
+
 # --- validation -----------------------------------------------------------------------------------
 
 
@@ -376,8 +382,7 @@ def reverse_entry(
         )
         for line in entry.lines
     ]
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):  # the books speak the foundation's language
-        memo = _("Reversal of entry #%(seq)d: %(reason)s", seq=entry.seq, reason=reason)[:MEMO_MAX]
+    memo = books_text("Reversal of entry #%(seq)d: %(reason)s", seq=entry.seq, reason=reason)[:MEMO_MAX]
     return post_entry(
         session,
         effective_date=effective_date or local_today(),
