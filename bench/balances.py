@@ -19,7 +19,7 @@ import datetime as dt
 import time
 
 from common import Report, command_line, emit, fmt_lines, fmt_ms, run_bench_child
-from ledger_db import Ledgers
+from ledger_db import Ledgers, report_generation
 
 QUERIES = ("trial balance", "fund balance", "fund activities (YTD)")
 FUND_CODE = "BULK-001"
@@ -140,6 +140,7 @@ def main() -> None:
     ledgers = Ledgers(keep=options.keep, prefix="balances")
     try:
         bench(report, ledgers, backends, [int(size) for size in options.sizes.split(",")], options.runs)
+        report_generation(report, ledgers)
     finally:
         ledgers.close()
 

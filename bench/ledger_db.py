@@ -114,6 +114,20 @@ class Ledgers:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
+def report_generation(report, ledgers: Ledgers) -> None:
+    """The table of the ledgers generated in this run: size, time, peak RSS of the generating process."""
+    rows = []
+    for ledger in ledgers.built.values():
+        if ledger.generation is None:
+            continue
+        data, seconds = ledger.generation.data, ledger.generation.seconds
+        rows.append([ledger.backend, fmt_lines(ledger.lines), f"{data['entries']:,}", f"{seconds:.0f}",
+                     f"{data['lines'] / seconds:,.0f}", f"{ledger.generation.peak_rss_mb:.0f}"])
+    if rows:
+        report.table("Ledgers generated for the run (fundapp.ledger.bulk, plus ANALYZE on PostgreSQL)",
+                     ["backend", "lines", "entries", "seconds", "lines/s", "peak RSS MB"], rows)
+
+
 # --- the child: generate ----------------------------------------------------------------------------------
 
 

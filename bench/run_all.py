@@ -21,24 +21,10 @@ from pathlib import Path
 import balances
 import posting
 import tools
-from common import PG_SERVER, Report, command_line, fmt_lines, load
-from ledger_db import Ledgers
+from common import PG_SERVER, Report, command_line, load
+from ledger_db import Ledgers, report_generation
 
 PARTS = ("posting", "balances", "tools")
-
-
-def generation_table(report: Report, ledgers: Ledgers) -> None:
-    rows = []
-    for ledger in ledgers.built.values():
-        if ledger.generation is None:
-            continue
-        data = ledger.generation.data
-        rows.append([ledger.backend, fmt_lines(ledger.lines), f"{data['entries']:,}",
-                     f"{ledger.generation.seconds:.0f}", f"{data['lines'] / ledger.generation.seconds:,.0f}",
-                     f"{ledger.generation.peak_rss_mb:.0f}"])
-    if rows:
-        report.table("Ledgers generated for the run (fundapp.ledger.bulk, plus ANALYZE on PostgreSQL)",
-                     ["backend", "lines", "entries", "seconds", "lines/s", "peak RSS MB"], rows)
 
 
 def main() -> None:
@@ -78,7 +64,7 @@ def main() -> None:
         if "tools" in parts:
             with tempfile.TemporaryDirectory(prefix="fundapp-bench-tools-") as scratch:
                 tools.bench(report, ledgers.get("postgresql", options.tools_lines), Path(scratch))
-        generation_table(report, ledgers)
+        report_generation(report, ledgers)
     finally:
         ledgers.close()
     report.table("Run", ["what", "value"], [["wall time", f"{(time.perf_counter() - began) / 60:.1f} min"],

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from common import Child, Report, child_env, command_line, emit, fmt_ms, run_bench_child, run_child
-from ledger_db import Ledger, Ledgers
+from ledger_db import Ledger, Ledgers, report_generation
 
 OUR_RUNS = 50
 BEANCOUNT = """
@@ -179,6 +179,7 @@ def main() -> None:
         if options.url:
             ledger.lines = count_lines(options.url)
         bench(report, ledger, scratch)
+        report_generation(report, ledgers)
     finally:
         ledgers.close()
         if options.keep:

@@ -153,7 +153,7 @@ class AgreementForm(FlaskForm):
                        description=_l("Of the whole base, or of the first tier if there are more."))
     extra_tiers = TextAreaField(_l("Higher tiers (optional)"), filters=[strip], validators=[Length(max=2000)],
                                 description=_l("Marginal tiers, one per line: the amount a tier starts from, a colon, "
-                                               "its percentage; e.g. 100000: 8 takes 8% of the part above 100,000."))
+                                               "its percentage; e.g. 100000: 8 takes 8 percent of the part above 100,000."))
     minimum = StringField(_l("Minimum per period (¥)"), filters=[strip], render_kw={"inputmode": "decimal"},
                           description=_l("Blank or 0: no minimum."))
     fund = SelectField(_l("Target fund"), validate_choice=False)
