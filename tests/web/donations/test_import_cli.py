@@ -61,7 +61,8 @@ def test_unreadable_file_and_unknown_user(app, setup, tmp_path):
     path.write_text("hello,world\n1,2\n")
     runner = app.test_cli_runner()
     result = runner.invoke(args=["donations", "import", str(path)])
-    assert result.exit_code == 1 and "Unknown columns: hello, world" in result.output
+    # the command speaks the foundation's language (zh_CN): "无法识别的列" = "Unknown columns"
+    assert result.exit_code == 1 and "无法识别的列：hello, world" in result.output
     good = write(tmp_path, "2026-01-05,张三丰,100,GEN,cash,,,C-1,")
     result = runner.invoke(args=["donations", "import", "--user", "ghost@example.org", str(good)])
     assert result.exit_code == 1 and "there is no user ghost@example.org" in result.output
