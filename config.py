@@ -41,6 +41,8 @@ class Config:
     IMPORT_FOLDER = os.environ.get("IMPORT_FOLDER") or str(INSTANCE_DIR / "imports")
     IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 32 * 1024 * 1024))
     IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", 200_000))
+    # No request body may be larger than the largest upload plus room for the form (Flask answers 413).
+    MAX_CONTENT_LENGTH = IMPORT_MAX_BYTES + 1024 * 1024
     # Background tasks (Huey): SQLite file in instance/ unless HUEY_REDIS_URL is set; see fundapp/tasks.py.
     HUEY_IMMEDIATE = os.environ.get("HUEY_IMMEDIATE", "0") == "1"
     # Enterprise report attachments: outside the web root, served only through the app.

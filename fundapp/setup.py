@@ -115,6 +115,9 @@ def _register_errors(app: Flask) -> None:
     app.register_error_handler(404, lambda e: page(404, _("Not found"), _("There is no such page.")))
     app.register_error_handler(405, lambda e: page(405, _("Not allowed"), _("That method is not allowed here.")))
     app.register_error_handler(
+        413, lambda e: page(413, _("File too large"), _("The file is larger than this site accepts."))
+    )
+    app.register_error_handler(
         429, lambda e: page(429, _("Too many attempts"), _("Too many attempts; wait a minute and try again."))
     )
 
