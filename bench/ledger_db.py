@@ -17,6 +17,7 @@ autovacuum on analyses the tables itself; the benchmark does it explicitly (see 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import sys
 import tempfile
@@ -108,6 +109,8 @@ class Ledgers:
         if self.keep:
             for ledger in self.built.values():
                 print(f"  kept {ledger.label}: {ledger.url}")
+            with contextlib.suppress(OSError):
+                self.directory.rmdir()  # only if empty: kept SQLite files stay
             return
         for ledger in self.built.values():
             drop_database(ledger.url, self.server)

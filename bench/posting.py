@@ -33,7 +33,8 @@ FUNDS = 20
 
 
 def _drafts(session, count: int, tag: str):
-    """`count` EntryDrafts from the bulk generator's entries, dated over the year after the last entry."""
+    """`count` EntryDrafts from the bulk generator's entries, dated over about a year up to today."""
+    from fundapp.dates import local_today
     from fundapp.ledger.bulk import EntryMaker, ensure_funds, start_date
     from fundapp.ledger.chart import seed_chart
     from fundapp.ledger.models import Account, Fund
@@ -44,7 +45,7 @@ def _drafts(session, count: int, tag: str):
     session.commit()
     accounts = {account.code: account for account in session.query(Account)}
     by_code = {fund.code: session.get(Fund, fund.id) for fund in funds}
-    start = max(start_date(session, 1), dt.date.today() - dt.timedelta(days=365))
+    start = max(start_date(session, 1), local_today() - dt.timedelta(days=365))
     maker = EntryMaker(7, funds, start, 365, count * 4)
     drafts = []
     for draft in maker.drafts():

@@ -11,9 +11,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from fundapp.dates import local_today
 from fundapp.errors import DomainError
 from fundapp.extensions import babel, csrf, db, limiter, login_manager, migrate
-from fundapp.dates import local_today
 from fundapp.ledger.sources import source_label
 
 CSP = (
@@ -93,10 +93,10 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from fundapp.auth.cli import users_cli
     from fundapp.demo.cli import demo_cli
     from fundapp.funds.cli import funds_cli
     from fundapp.ledger.cli import ledger_cli
-    from fundapp.auth.cli import users_cli
 
     for group in (users_cli, funds_cli, ledger_cli, demo_cli):
         app.cli.add_command(group)

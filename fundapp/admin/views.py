@@ -5,20 +5,16 @@ Views parse the form, call the auth services, commit or roll back; errors go bac
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -26,6 +22,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from wtforms.fields.choices import SelectChoice
 
+from fundapp import csvexport
 from fundapp.admin.forms import KNOWN_TAGS, AuditFilterForm
 from fundapp.admin.queries import audit_query, subject_types
 from fundapp.auth.decorators import roles_required
@@ -141,18 +138,6 @@ def audit():
                            export_args=export_args, changes=changes, pretty_json=pretty_json, known_tags=KNOWN_TAGS)
 
 
-def _csv_cell(value: object) -> str:
-    """Text that a spreadsheet would run as a formula is prefixed with a quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _csv_line(values: Iterable[object]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow([_csv_cell(value) for value in values])
-    return buffer.getvalue()
-
-
 @bp.get("/audit.csv")
 @roles_required(*AUDIT_READERS)
 def audit_csv():
@@ -162,13 +147,11 @@ def audit_csv():
               _("Before"), _("After")]
 
     def lines() -> Iterator[str]:
-        yield "\ufeff"  # byte-order mark: Excel then reads Chinese text correctly
-        yield _csv_line(header)
+        yield csvexport.line(header)
         for event in db.session.scalars(stmt):
-            yield _csv_line([event.created_at.isoformat(), event.actor.email if event.actor else "", event.tag,
+            yield csvexport.line([event.created_at.isoformat(), event.actor.email if event.actor else "", event.tag,
                              event.subject_type, event.subject_id, event.ip,
                              json.dumps(event.before, ensure_ascii=False) if event.before is not None else "",
                              json.dumps(event.after, ensure_ascii=False) if event.after is not None else ""])
 
-    return Response(stream_with_context(lines()), content_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="audit.csv"'})
+    return csvexport.response(lines(), "audit.csv")

@@ -10,13 +10,14 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from fundapp import csvexport
 from fundapp.auth.decorators import roles_required
 from fundapp.donations import queries
 from fundapp.donations.donors import merge_donors, save_donor
 from fundapp.donations.forms import KIND_LABELS, METHOD_LABELS, DonorFilterForm, DonorForm, MergeForm
 from fundapp.donations.models import Donation, Donor, Receipt
 from fundapp.donations.views import bp
-from fundapp.donations.web import MANAGERS, READERS, csv_line, csv_response
+from fundapp.donations.web import MANAGERS, READERS
 from fundapp.errors import DomainError
 from fundapp.extensions import db
 
@@ -54,17 +55,17 @@ def donors_csv():
               _("Merged into")]
 
     def lines() -> Iterator[str]:
-        yield csv_line(header)
+        yield csvexport.line(header)
         for chunk in db.session.scalars(stmt).partitions():
             totals = queries.donor_totals(db.session, [donor.id for donor in chunk])
             for donor in chunk:
                 given = totals.get(donor.id, queries.GiftTotals())
-                yield csv_line([donor.id, KIND_LABELS.get(donor.kind, donor.kind), donor.name, donor.id_code,
+                yield csvexport.line([donor.id, KIND_LABELS.get(donor.kind, donor.kind), donor.name, donor.id_code,
                                 donor.contact_person, donor.phone, donor.email, donor.address,
                                 _("yes") if donor.anonymous_in_public else _("no"), given.total, given.gifts,
                                 given.last.isoformat() if given.last else "", donor.merged_into_id or ""])
 
-    return csv_response(lines(), "donors.csv")
+    return csvexport.response(lines(), "donors.csv")
 
 
 @bp.get("/donors/<int:donor_id>")

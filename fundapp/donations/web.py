@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
-from flask import Response, stream_with_context
+from flask import Response
 from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -64,29 +62,6 @@ def resolve_donor(text: str | None) -> tuple[Donor | None, str | None]:
     if matches:
         return None, _("Several donors are called %(name)s; enter the donor's number.", name=text)
     return None, _("No donor matches %(text)s; add the donor first.", text=text)
-
-
-def csv_cell(value: object) -> str:
-    """Text that a spreadsheet would run as a formula is prefixed with a quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def csv_line(values: Iterable[object]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow([csv_cell(v) for v in values])
-    return buffer.getvalue()
-
-
-def csv_response(lines: Iterator[str], filename: str) -> Response:
-    """A streamed UTF-8 CSV with a byte-order mark, so Excel reads Chinese text correctly."""
-
-    def with_bom() -> Iterator[str]:
-        yield "\ufeff"
-        yield from lines
-
-    return Response(stream_with_context(with_bom()), content_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def pdf_response(pdf: bytes, filename: str, download: bool = False) -> Response:

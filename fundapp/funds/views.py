@@ -5,23 +5,22 @@ Finance and admin manage funds; the board reads. Views parse the form, call one 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from fundapp import csvexport
 from fundapp.auth.decorators import roles_required
+from fundapp.dates import local_today
 from fundapp.errors import DomainError
 from fundapp.extensions import db
 from fundapp.funds import queries
 from fundapp.funds.forms import FUND_TYPE_LABELS, RESTRICTION_LABELS, STATUS_LABELS, FundFilterForm, FundForm
 from fundapp.funds.services import create_fund, fund_has_lines, update_fund
 from fundapp.ledger.models import Fund, FundStatus
-from fundapp.dates import local_today
 
 bp = Blueprint("funds", __name__, url_prefix="/funds")
 
@@ -60,18 +59,6 @@ def index():
                            export_args=export_args, as_of=_today())
 
 
-def _csv_cell(value: object) -> str:
-    """Text that a spreadsheet would run as a formula is prefixed with a quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _csv_line(values: Iterable[object]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow(list(values))
-    return buffer.getvalue()
-
-
 @bp.get("/funds.csv")
 @roles_required(*READERS)
 def export_csv():
@@ -79,16 +66,14 @@ def export_csv():
     header = [_("Code"), _("Name"), _("Type"), _("Restriction"), _("Status"), _("Public"), _("Net assets")]
 
     def lines() -> Iterator[str]:
-        yield "\ufeff"  # byte-order mark: Excel then reads Chinese text correctly
-        yield _csv_line(header)
+        yield csvexport.line(header)
         for fund, balance in rows:
-            yield _csv_line([_csv_cell(fund.code), _csv_cell(fund.name), FUND_TYPE_LABELS.get(fund.fund_type, ""),
+            yield csvexport.line([fund.code, fund.name, FUND_TYPE_LABELS.get(fund.fund_type, ""),
                              RESTRICTION_LABELS.get(fund.restriction, ""), STATUS_LABELS.get(fund.status, ""),
-                             _("yes") if fund.is_public else _("no"), str(balance)])
+                             _("yes") if fund.is_public else _("no"), balance])
 
     filename = f"funds-{_today().isoformat()}.csv"
-    return Response("".join(lines()), content_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return csvexport.response(lines(), filename)
 
 
 # --- one fund -------------------------------------------------------------------------------------------------

@@ -6,9 +6,7 @@ everything here; admin and board read; only finance posts, reverses and closes; 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Iterable, Iterator
 
 from flask import (
@@ -28,6 +26,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
+from fundapp import csvexport
 from fundapp.auth.decorators import roles_required
 from fundapp.auth.models import User
 from fundapp.dates import local_today
@@ -81,32 +80,6 @@ def _by_id(items: Iterable) -> dict[str, object]:
 
 def _today() -> dt.date:
     return local_today()
-
-
-def _csv_cell(value: object) -> str:
-    """Text that a spreadsheet would run as a formula is prefixed with a quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _csv_line(values: Iterable[object]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow(list(values))
-    return buffer.getvalue()
-
-
-def _csv_response(lines: Iterator[str], filename: str) -> Response:
-    """A streamed UTF-8 CSV with a byte-order mark, so Excel reads Chinese text correctly."""
-
-    def with_bom() -> Iterator[str]:
-        yield "\ufeff"
-        yield from lines
-
-    return Response(
-        stream_with_context(with_bom()),
-        content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
 
 
 def _debit_credit(amount) -> tuple[str, str]:
@@ -185,12 +158,12 @@ def journal_csv():
               _("Net-asset class"), _("Debit"), _("Credit"), _("Entry hash")]
 
     def lines() -> Iterator[str]:
-        yield _csv_line(header)
+        yield csvexport.line(header)
         for seq, day, memo, code, name, fund, klass, amount, entry_hash in db.session.execute(stmt):
-            yield _csv_line([seq, day.isoformat(), _csv_cell(memo), _csv_cell(code), _csv_cell(name),
-                             _csv_cell(fund), klass, *_debit_credit(amount), entry_hash])
+            debit, credit = _debit_credit(amount)
+            yield csvexport.line([seq, day.isoformat(), memo, code, name, fund, klass, debit, credit, entry_hash])
 
-    return _csv_response(lines(), "journal.csv")
+    return csvexport.response(lines(), "journal.csv")
 
 
 @bp.get("/export.<fmt>")
@@ -336,14 +309,13 @@ def trial_balance_csv():
     balance = queries.trial_balance(db.session, as_of, fund)
 
     def lines() -> Iterator[str]:
-        yield _csv_line([_("Code"), _("Name"), _("Debit"), _("Credit")])
+        yield csvexport.line([_("Code"), _("Name"), _("Debit"), _("Credit")])
         for row in balance.rows:
-            yield _csv_line([_csv_cell(row.account.code), _csv_cell(row.account.name),
-                             *_debit_credit(row.balance)])
-        yield _csv_line(["", _("Total"), str(balance.total_debit), str(balance.total_credit)])
+            yield csvexport.line([row.account.code, row.account.name, *_debit_credit(row.balance)])
+        yield csvexport.line(["", _("Total"), balance.total_debit, balance.total_credit])
 
     suffix = f"-{fund.code}" if fund else ""
-    return _csv_response(lines(), f"trial-balance-{as_of.isoformat()}{suffix}.csv")
+    return csvexport.response(lines(), f"trial-balance-{as_of.isoformat()}{suffix}.csv")
 
 
 # --- chart of accounts ----------------------------------------------------------------------------------------

@@ -9,11 +9,11 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from fundapp.auth.decorators import public
+from fundapp.dates import local_today
 from fundapp.extensions import db
 from fundapp.ledger.models import Fund, FundStatus, JournalEntry
 from fundapp.ledger.queries import fund_net_assets
 from fundapp.ledger.services import lock_date
-from fundapp.dates import local_today
 
 bp = Blueprint("main", __name__)
 
