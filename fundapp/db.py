@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from decimal import Decimal
 from typing import Annotated
 
@@ -18,6 +19,11 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def enum_values(enum_cls: type[enum.Enum]) -> str:
+    """`'a', 'b'` for a CHECK (column IN (...)) over an enum's values."""
+    return ", ".join(f"'{member.value}'" for member in enum_cls)
 
 
 def utcnow() -> dt.datetime:

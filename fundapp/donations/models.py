@@ -27,12 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fundapp.db import Base, Money, MoneyType, utcnow
+from fundapp.db import Base, Money, MoneyType, enum_values, utcnow
 from fundapp.ledger.models import NetAssetClass
-
-
-def _enum_values(enum_cls: type[enum.Enum]) -> str:
-    return ", ".join(f"'{member.value}'" for member in enum_cls)
 
 
 class DonorKind(enum.StrEnum):
@@ -79,7 +75,7 @@ class PledgeStatus(enum.StrEnum):
 class Donor(Base):
     __tablename__ = "donors"
     __table_args__ = (
-        CheckConstraint(f"kind IN ({_enum_values(DonorKind)})", name="valid_kind"),
+        CheckConstraint(f"kind IN ({enum_values(DonorKind)})", name="valid_kind"),
         CheckConstraint("merged_into_id IS NULL OR merged_into_id <> id", name="not_merged_into_self"),
         Index("ix_donors_name", "name"),
         # One live donor per ID / credit code; a merged record keeps its code without blocking the survivor.
@@ -127,8 +123,8 @@ class Pledge(Base):
     __table_args__ = (
         CheckConstraint("amount > 0", name="positive_amount"),
         CheckConstraint("paid_amount >= 0 AND paid_amount <= amount", name="paid_within_amount"),
-        CheckConstraint(f"status IN ({_enum_values(PledgeStatus)})", name="valid_status"),
-        CheckConstraint(f"net_asset_class IN ({_enum_values(NetAssetClass)})", name="valid_class"),
+        CheckConstraint(f"status IN ({enum_values(PledgeStatus)})", name="valid_status"),
+        CheckConstraint(f"net_asset_class IN ({enum_values(NetAssetClass)})", name="valid_class"),
         CheckConstraint(
             "(status = 'reversed') = (reversal_entry_id IS NOT NULL AND reversal_reason IS NOT NULL)",
             name="reversal_complete",
@@ -171,11 +167,11 @@ class Donation(Base):
     __tablename__ = "donations"
     __table_args__ = (
         CheckConstraint("amount > 0", name="positive_amount"),
-        CheckConstraint(f"method IN ({_enum_values(DonationMethod)})", name="valid_method"),
-        CheckConstraint(f"net_asset_class IN ({_enum_values(NetAssetClass)})", name="valid_class"),
-        CheckConstraint(f"status IN ({_enum_values(DonationStatus)})", name="valid_status"),
+        CheckConstraint(f"method IN ({enum_values(DonationMethod)})", name="valid_method"),
+        CheckConstraint(f"net_asset_class IN ({enum_values(NetAssetClass)})", name="valid_class"),
+        CheckConstraint(f"status IN ({enum_values(DonationStatus)})", name="valid_status"),
         CheckConstraint(
-            f"valuation_basis IS NULL OR valuation_basis IN ({_enum_values(ValuationBasis)})", name="valid_basis"
+            f"valuation_basis IS NULL OR valuation_basis IN ({enum_values(ValuationBasis)})", name="valid_basis"
         ),
         CheckConstraint(
             "(method = 'in_kind' AND valuation_basis IS NOT NULL AND item_description <> '' AND quantity <> '') "
@@ -327,7 +323,7 @@ class ImportBatch(Base):
 
     __tablename__ = "import_batches"
     __table_args__ = (
-        CheckConstraint(f"status IN ({_enum_values(ImportStatus)})", name="valid_status"),
+        CheckConstraint(f"status IN ({enum_values(ImportStatus)})", name="valid_status"),
         CheckConstraint("size >= 0", name="nonnegative_size"),
         Index("ix_import_batches_created_at", "created_at"),
     )

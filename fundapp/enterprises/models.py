@@ -29,11 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from fundapp.db import Base, Money, MoneyType, utcnow
-
-
-def _enum_values(enum_cls: type[enum.Enum]) -> str:
-    return ", ".join(f"'{member.value}'" for member in enum_cls)
+from fundapp.db import Base, Money, MoneyType, enum_values, utcnow
 
 
 class PercentType(TypeDecorator):
@@ -109,7 +105,7 @@ BANK = "1002"  # 银行存款
 class Enterprise(Base):
     __tablename__ = "enterprises"
     __table_args__ = (
-        CheckConstraint(f"status IN ({_enum_values(EnterpriseStatus)})", name="valid_status"),
+        CheckConstraint(f"status IN ({enum_values(EnterpriseStatus)})", name="valid_status"),
         Index("ix_enterprises_name", "name"),
         Index("uq_enterprises_credit_code", "credit_code", unique=True,
               sqlite_where=text("credit_code <> ''"), postgresql_where=text("credit_code <> ''")),
@@ -179,9 +175,9 @@ class Agreement(Base):
         UniqueConstraint("enterprise_id", "version", name="uq_enterprise_agreements_version"),
         UniqueConstraint("enterprise_id", "effective_from", name="uq_enterprise_agreements_effective_from"),
         CheckConstraint("version > 0", name="positive_version"),
-        CheckConstraint(f"basis IN ({_enum_values(Basis)})", name="valid_basis"),
-        CheckConstraint(f"nature IN ({_enum_values(Nature)})", name="valid_nature"),
-        CheckConstraint(f"periodicity IN ({_enum_values(Periodicity)})", name="valid_periodicity"),
+        CheckConstraint(f"basis IN ({enum_values(Basis)})", name="valid_basis"),
+        CheckConstraint(f"nature IN ({enum_values(Nature)})", name="valid_nature"),
+        CheckConstraint(f"periodicity IN ({enum_values(Periodicity)})", name="valid_periodicity"),
         CheckConstraint("due_days BETWEEN 0 AND 366", name="valid_due_days"),
         CheckConstraint("minimum >= 0", name="nonnegative_minimum"),
         CheckConstraint("ends_on IS NULL OR ends_on >= effective_from", name="ends_after_start"),
@@ -245,7 +241,7 @@ class RevenueReport(Base):
     __table_args__ = (
         UniqueConstraint("enterprise_id", "period_start", name="uq_enterprise_reports_period"),
         CheckConstraint("period_end >= period_start", name="period_in_order"),
-        CheckConstraint(f"status IN ({_enum_values(ReportStatus)})", name="valid_status"),
+        CheckConstraint(f"status IN ({enum_values(ReportStatus)})", name="valid_status"),
         CheckConstraint("share_due >= 0", name="nonnegative_share"),
         CheckConstraint("paid_amount >= 0 AND paid_amount <= share_due", name="paid_within_share"),
         Index("ix_enterprise_reports_status_due_on", "status", "due_on"),
@@ -292,7 +288,7 @@ class ReportRevision(Base):
         CheckConstraint("costs >= 0", name="nonnegative_costs"),
         CheckConstraint("base >= 0", name="nonnegative_base"),
         CheckConstraint("share >= 0", name="nonnegative_share"),
-        CheckConstraint(f"status IN ({_enum_values(RevisionStatus)})", name="valid_status"),
+        CheckConstraint(f"status IN ({enum_values(RevisionStatus)})", name="valid_status"),
         CheckConstraint("(status = 'pending') = (decided_at IS NULL)", name="decided_unless_pending"),
         CheckConstraint("status = 'confirmed' OR (entry_id IS NULL AND difference IS NULL)",
                         name="posted_if_confirmed"),
@@ -362,7 +358,7 @@ class EnterprisePayment(Base):
     __tablename__ = "enterprise_payments"
     __table_args__ = (
         CheckConstraint("amount > 0", name="positive_amount"),
-        CheckConstraint(f"status IN ({_enum_values(PaymentStatus)})", name="valid_status"),
+        CheckConstraint(f"status IN ({enum_values(PaymentStatus)})", name="valid_status"),
         CheckConstraint(
             "(status = 'reversed') = (reversal_entry_id IS NOT NULL AND reversal_reason IS NOT NULL)",
             name="reversal_complete",

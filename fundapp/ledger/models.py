@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fundapp.db import Base, Money, MoneyType, utcnow
+from fundapp.db import Base, Money, MoneyType, enum_values, utcnow
 
 
 class AccountType(str, enum.Enum):
@@ -53,13 +53,10 @@ class FundStatus(str, enum.Enum):
     closed = "closed"
 
 
-def _enum_values(enum_cls: type[enum.Enum]) -> str:
-    return ", ".join(f"'{member.value}'" for member in enum_cls)
-
 
 class Account(Base):
     __tablename__ = "accounts"
-    __table_args__ = (CheckConstraint(f"type IN ({_enum_values(AccountType)})", name="valid_type"),)
+    __table_args__ = (CheckConstraint(f"type IN ({enum_values(AccountType)})", name="valid_type"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
@@ -84,9 +81,9 @@ class Account(Base):
 class Fund(Base):
     __tablename__ = "funds"
     __table_args__ = (
-        CheckConstraint(f"fund_type IN ({_enum_values(FundType)})", name="valid_fund_type"),
-        CheckConstraint(f"restriction IN ({_enum_values(NetAssetClass)})", name="valid_restriction"),
-        CheckConstraint(f"status IN ({_enum_values(FundStatus)})", name="valid_status"),
+        CheckConstraint(f"fund_type IN ({enum_values(FundType)})", name="valid_fund_type"),
+        CheckConstraint(f"restriction IN ({enum_values(NetAssetClass)})", name="valid_restriction"),
+        CheckConstraint(f"status IN ({enum_values(FundStatus)})", name="valid_status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -172,7 +169,7 @@ class JournalLine(Base):
     __tablename__ = "journal_lines"
     __table_args__ = (
         CheckConstraint("amount <> 0", name="nonzero_amount"),
-        CheckConstraint(f"net_asset_class IN ({_enum_values(NetAssetClass)})", name="valid_class"),
+        CheckConstraint(f"net_asset_class IN ({enum_values(NetAssetClass)})", name="valid_class"),
         UniqueConstraint("entry_id", "line_no", name="uq_journal_lines_entry_line_no"),
         Index("ix_journal_lines_account_fund_date", "account_id", "fund_id", "effective_date"),
         Index("ix_journal_lines_fund_date", "fund_id", "effective_date"),
