@@ -92,10 +92,10 @@ class DonationFilterForm(_GetForm):
     q = StringField(_l("Donor, reference or purpose"), filters=[strip], validators=[Length(max=200)])
     year = SelectField(_l("Year"), validate_choice=False)
     fund = SelectField(_l("Fund"), validate_choice=False)
-    method = SelectField(_l("Method"), choices=[SelectChoice("", _l("All"))] + [SelectChoice(k, v) for k, v in
-                                                                                 METHOD_LABELS.items()])
-    status = SelectField(_l("Status"), choices=[SelectChoice("", _l("All")), SelectChoice("recorded", _l("Recorded")),
-                                                SelectChoice("reversed", _l("Reversed"))])
+    method = SelectField(_l("Method"), default="",
+                         choices=[SelectChoice("", _l("All"))] + [SelectChoice(k, v) for k, v in METHOD_LABELS.items()])
+    status = SelectField(_l("Status"), default="", choices=[
+        SelectChoice("", _l("All")), SelectChoice("recorded", _l("Recorded")), SelectChoice("reversed", _l("Reversed"))])
 
 
 class DonorForm(FlaskForm):

@@ -143,3 +143,10 @@ def test_correct_page_reverses_and_records_the_right_gift(client, login, app_ctx
         assert right.corrects_id == wrong_id and right.amount == D("100.00")
         assert right.active_receipt.number == wrong.receipts[0].number + 1
     assert "The wrong donation was reversed" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_list_without_filters_shows_no_filter_errors(client, login, setup, lang):
+    login("finance")
+    html = client.get("/donations/", headers={"Accept-Language": lang}).get_data(as_text=True)
+    assert 'class="error"' not in html  # a plain visit is not a bad filter
