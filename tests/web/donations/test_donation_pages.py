@@ -125,7 +125,7 @@ def test_reverse_page_reverses_and_voids_the_receipt(client, login, app_ctx, set
         assert donation.status == "reversed" and donation.reversal_entry.effective_date == dt.date(2026, 4, 1)
         assert donation.receipts[0].is_void and donation.receipts[0].void_reason == "退款"
     detail = client.get(f"/donations/{donation_id}").get_data(as_text=True)
-    assert "Reversed: 退款" in detail and "作废" in detail
+    assert "Reversed: 退款" in detail and ">Void</span>" in detail
 
 
 def test_correct_page_reverses_and_records_the_right_gift(client, login, app_ctx, setup):
