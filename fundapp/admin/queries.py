@@ -14,7 +14,7 @@ from fundapp.auth.models import User
 
 def local_day_start(day: dt.date) -> dt.datetime:
     """The UTC instant at which `day` begins in the user's time zone."""
-    return to_utc(dt.datetime.combine(day, dt.time.min)).replace(tzinfo=dt.timezone.utc)
+    return to_utc(dt.datetime.combine(day, dt.time.min)).replace(tzinfo=dt.UTC)
 
 
 def audit_query(

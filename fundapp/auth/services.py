@@ -121,6 +121,6 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
         return None
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = dt.datetime.now(dt.timezone.utc)
+    user.last_login_at = dt.datetime.now(dt.UTC)
     record_event(session, AuditTag.login_succeeded, user, "user", user.id)
     return user

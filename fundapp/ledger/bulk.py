@@ -277,7 +277,7 @@ class _Writer:
 
     def _chain(self, drafts: list[Draft], seq: int, prev: str) -> list[tuple]:
         """Entry rows (id left None), hashed exactly as post_entry hashes."""
-        rows, now = [], dt.datetime.now(dt.timezone.utc)
+        rows, now = [], dt.datetime.now(dt.UTC)
         for draft in drafts:
             seq += 1
             key = f"bulk:{self.seed}:{seq}"

@@ -25,7 +25,7 @@ KNOWN_BODY = (
     '{"account":"1002","amount":"100.00","class":"unrestricted","fund":"GEN"},'
     '{"account":"4101","amount":"-100.00","class":"unrestricted","fund":"GEN"}],'
     '"memo":"张三捐赠","reverses":null,"seq":1,"source":"manual"}'
-).encode("utf-8")
+).encode()
 # `printf '%s' "$(printf '0%.0s' {1..64})$KNOWN_BODY" | sha256sum`
 KNOWN_HASH = "7b85fae265e06cb78829954ce360a37062cea7c41bc268842e5a93362d4e54bd"
 

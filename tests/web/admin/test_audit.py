@@ -30,7 +30,7 @@ def history(app_ctx):
         user = make_user(s, "donor", email="someone@example.org")
         update_user(s, user, name="Someone", roles=["donor", "board"], enabled=True, actor=actor)
         old = record_event(s, AuditTag.period_closed, None, "period", "2020-01")
-        old.created_at = dt.datetime(2020, 2, 1, 3, 0, tzinfo=dt.timezone.utc)
+        old.created_at = dt.datetime(2020, 2, 1, 3, 0, tzinfo=dt.UTC)
         s.commit()
         return {"fund_id": fund.id, "user_id": user.id}
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from fundapp.audit.models import AuditEvent
-from fundapp.ledger.models import JournalEntry, JournalLine, PeriodBalance, Period
+from fundapp.ledger.models import JournalEntry, JournalLine, Period, PeriodBalance
 from tests.factories import account, make_fund
 
 
