@@ -29,8 +29,8 @@ from fundapp.auth.decorators import roles_required
 from fundapp.auth.forms import ROLE_LABELS, UserEditForm, UserForm
 from fundapp.auth.models import User
 from fundapp.auth.services import create_user, set_password, update_user
-from fundapp.errors import DomainError
 from fundapp.extensions import db
+from fundapp.web import form_service
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -63,14 +63,10 @@ def users():
 def user_new():
     form = UserForm()
     if form.validate_on_submit():
-        try:
+        with form_service(form) as done:
             user = create_user(db.session, form.email.data, form.password.data or "", form.roles.data or [],
                                name=form.name.data or "", actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        if done.ok:
             flash(_("User %(email)s was created.", email=user.email), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=None)
@@ -89,13 +85,9 @@ def user_edit(user_id: int):
     user = db.get_or_404(User, user_id)
     form = UserEditForm(obj=user, data={"roles": sorted(user.roles), "enabled": user.is_enabled})
     if form.validate_on_submit():
-        try:
+        with form_service(form) as done:
             _save_user(form, user)
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        if done.ok:
             flash(_("User %(email)s was saved.", email=user.email), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user)

@@ -20,6 +20,7 @@ from fundapp.donations.views import bp
 from fundapp.donations.web import MANAGERS, READERS
 from fundapp.errors import DomainError
 from fundapp.extensions import db
+from fundapp.web import form_service
 
 CSV_BATCH = 1000
 
@@ -142,13 +143,9 @@ def donor_merge(donor_id: int):
         if duplicate is None:
             form.duplicate.errors.append(_("There is no donor number %(n)s.", n=form.duplicate.data))
         elif form.confirm.data == "yes":
-            try:
+            with form_service(form) as done:
                 merge_donors(db.session, survivor, duplicate, current_user)
-            except DomainError as error:
-                db.session.rollback()
-                form.form_errors.append(error.message)
-            else:
-                db.session.commit()
+            if done.ok:
                 flash(_("Donor #%(dup)d was merged into this donor; its record is kept.", dup=duplicate.id),
                       "success")
                 return redirect(url_for("donations.donor", donor_id=survivor.id))

@@ -23,8 +23,8 @@ from fundapp.donations.pledges import PaymentInput, PledgeInput, record_pledge, 
 from fundapp.donations.services import find_donation_by_key
 from fundapp.donations.views import bp
 from fundapp.donations.web import MANAGERS, READERS, fund_by_id, fund_choices, funds, resolve_donor, today
-from fundapp.errors import DomainError
 from fundapp.extensions import db
+from fundapp.web import form_service
 
 BUCKET_LABELS = {
     "not_due": _l("Not yet due"),
@@ -71,13 +71,9 @@ def pledge_new():
     elif form.ensure_key():
         data = _pledge_input(form, active)
         if data is not None:
-            try:
+            with form_service(form) as done:
                 pledge = record_pledge(db.session, data, current_user)
-            except DomainError as error:
-                db.session.rollback()
-                form.form_errors.append(error.message)
-            else:
-                db.session.commit()
+            if done.ok:
                 flash(_("Pledge recorded."), "success")
                 return redirect(url_for("donations.pledge", pledge_id=pledge.id))
     return render_template("donations/pledge_form.html", form=form)
@@ -114,13 +110,9 @@ def pledge_pay(pledge_id: int):
         data = _payment_input(form, pledge)
         if data is not None:
             already = find_donation_by_key(db.session, data.key)
-            try:
+            with form_service(form) as done:
                 payment = record_pledge_payment(db.session, data, current_user, issue=bool(form.issue_receipt.data))
-            except DomainError as error:
-                db.session.rollback()
-                form.form_errors.append(error.message)
-            else:
-                db.session.commit()
+            if done.ok:
                 flash(_("This payment was already recorded; it was not recorded again.") if already
                       else _("Payment recorded."), "info" if already else "success")
                 return redirect(url_for("donations.detail", donation_id=payment.id))
@@ -135,13 +127,9 @@ def pledge_reverse(pledge_id: int):
     if not form.is_submitted():
         form.effective_date.data = today()
     elif pledge.status != PledgeStatus.reversed.value and form.validate():
-        try:
+        with form_service(form) as done:
             reverse_pledge(db.session, pledge, form.reason.data, current_user, on=form.effective_date.data)
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        if done.ok:
             flash(_("The pledge was reversed."), "success")
             return redirect(url_for("donations.pledge", pledge_id=pledge.id))
     return render_template("donations/pledge_reverse.html", pledge=pledge, form=form)

@@ -22,6 +22,7 @@ from fundapp.donations.views import bp
 from fundapp.donations.web import MANAGERS, READERS, pdf_response, today
 from fundapp.errors import DomainError
 from fundapp.extensions import db
+from fundapp.web import form_service
 
 
 def _year_arg() -> int:
@@ -114,16 +115,12 @@ def receipt_void(receipt_id: int):
     receipt = db.get_or_404(Receipt, receipt_id)
     form = VoidForm()
     if form.validate_on_submit() and not receipt.is_void:
-        try:
+        with form_service(form) as done:
             if form.reissue.data:
                 new = reissue_receipt(db.session, receipt, form.reason.data, current_user)
             else:
                 new = void_receipt(db.session, receipt, form.reason.data, current_user)
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        if done.ok:
             if new is receipt:
                 flash(_("Receipt %(number)s is void.", number=receipt.label), "success")
             else:

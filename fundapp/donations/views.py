@@ -36,6 +36,7 @@ from fundapp.donations.web import MANAGERS, READERS, fund_by_id, fund_choices, f
 from fundapp.errors import DomainError
 from fundapp.extensions import db
 from fundapp.ledger.models import Fund
+from fundapp.web import form_service
 
 bp = Blueprint("donations", __name__, url_prefix="/donations")
 
@@ -154,13 +155,9 @@ def reverse(donation_id: int):
     if not form.is_submitted():
         form.effective_date.data = today()
     elif not donation.is_reversed and form.validate():
-        try:
+        with form_service(form) as done:
             reverse_donation(db.session, donation, form.reason.data, current_user, on=form.effective_date.data)
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        if done.ok:
             flash(_("The donation was reversed and its receipt voided."), "success")
             return redirect(url_for("donations.detail", donation_id=donation.id))
     return render_template("donations/reverse.html", donation=donation, form=form, method_labels=METHOD_LABELS)
@@ -193,13 +190,9 @@ def correct(donation_id: int):
     elif not blocked and form.ensure_key():
         data = _donation_input(form, active)
         if data is not None:
-            try:
+            with form_service(form) as done:
                 right = correct_donation(db.session, donation, form.reason.data, data, current_user)
-            except DomainError as error:
-                db.session.rollback()
-                form.form_errors.append(error.message)
-            else:
-                db.session.commit()
+            if done.ok:
                 flash(_("The wrong donation was reversed and the correction recorded."), "success")
                 return redirect(url_for("donations.detail", donation_id=right.id))
     return render_template("donations/correct.html", form=form, donation=donation, blocked=blocked,

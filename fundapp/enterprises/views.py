@@ -49,6 +49,7 @@ from fundapp.enterprises.web import (
 )
 from fundapp.errors import DomainError
 from fundapp.extensions import db
+from fundapp.web import form_service
 
 bp = Blueprint("enterprises", __name__, url_prefix="/enterprises")
 LABELS = {"status_labels": STATUS_LABELS, "basis_labels": BASIS_LABELS, "nature_labels": NATURE_LABELS,
@@ -214,13 +215,9 @@ def agreement_new(enterprise_id: int):
     else:
         data = _agreement_input(form, enterprise)
         if data is not None:
-            try:
+            with form_service(form) as done:
                 agreement = create_agreement(db.session, data, current_user)
-            except DomainError as error:
-                db.session.rollback()
-                form.form_errors.append(error.message)
-            else:
-                db.session.commit()
+            if done.ok:
                 flash(_("Version %(n)d of the agreement was saved.", n=agreement.version), "success")
                 return redirect(url_for("enterprises.agreement", agreement_id=agreement.id))
     return render_template("enterprises/agreement_form.html", form=form, enterprise=enterprise, previous=previous)

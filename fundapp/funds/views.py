@@ -21,6 +21,7 @@ from fundapp.funds import queries
 from fundapp.funds.forms import FUND_TYPE_LABELS, RESTRICTION_LABELS, STATUS_LABELS, FundFilterForm, FundForm
 from fundapp.funds.services import create_fund, fund_has_lines, update_fund
 from fundapp.ledger.models import Fund, FundStatus
+from fundapp.web import form_service
 
 bp = Blueprint("funds", __name__, url_prefix="/funds")
 
@@ -107,13 +108,9 @@ def _render_form(form: FundForm, fund: Fund | None):
 def new():
     form = FundForm()
     if form.validate_on_submit():
-        try:
+        with form_service(form) as done:
             fund = create_fund(db.session, form.values(), current_user)
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        if done.ok:
             flash(_("Fund %(code)s was created.", code=fund.code), "success")
             return redirect(url_for("funds.detail", fund_id=fund.id))
     return _render_form(form, None)
@@ -125,13 +122,9 @@ def edit(fund_id: int):
     fund = db.get_or_404(Fund, fund_id)
     form = FundForm(obj=fund)
     if form.validate_on_submit():
-        try:
+        with form_service(form) as done:
             update_fund(db.session, fund, form.values(), current_user)
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        if done.ok:
             flash(_("Fund %(code)s was saved.", code=fund.code), "success")
             return redirect(url_for("funds.detail", fund_id=fund.id))
     return _render_form(form, fund)

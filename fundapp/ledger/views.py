@@ -51,6 +51,7 @@ from fundapp.ledger.forms import (
 from fundapp.ledger.models import Account, Fund, FundStatus, JournalEntry, JournalLine, Period
 from fundapp.ledger.periods import close_through, month_end, next_closable, next_month
 from fundapp.ledger.services import IdempotencyConflict, lock_date, post_entry, reverse_entry
+from fundapp.web import form_service
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 
@@ -269,14 +270,10 @@ def reverse(entry_id: int):
     if not form.is_submitted():
         form.effective_date.data = _today()
     elif blocked is None and form.validate():
-        try:
+        with form_service(form) as done:
             reversal = reverse_entry(db.session, entry, reason=form.reason.data, actor=current_user,
                                      effective_date=form.effective_date.data)
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        if done.ok:
             flash(_("Entry #%(seq)d was reversed by entry #%(by)d.", seq=entry.seq, by=reversal.seq), "success")
             return redirect(url_for("ledger.entry", entry_id=reversal.id))
     return render_template("ledger/reverse.html", entry=entry, reversal=reversal, blocked=blocked, form=form)

@@ -20,10 +20,10 @@ from fundapp.donations.models import ImportBatch, ImportProblem
 from fundapp.donations.tasks import check_import, progress_key, run_import
 from fundapp.donations.views import bp
 from fundapp.donations.web import MANAGERS, READERS
-from fundapp.errors import DomainError
 from fundapp.extensions import db
 from fundapp.setup import select_locale
 from fundapp.tasks import get_progress
+from fundapp.web import form_service
 
 PROBLEMS_PER_PAGE = 100
 FORM_SLACK = 64 * 1024  # the multipart envelope around the file
@@ -67,13 +67,9 @@ def import_upload():
     form = ImportForm()
     if form.validate_on_submit():
         upload = form.file.data
-        try:
+        with form_service(form) as done:
             batch = create_batch(db.session, upload.read(limit + 1), upload.filename, current_user, select_locale())
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        if done.ok:
             check_import(batch.id)
             return redirect(url_for("donations.import_batch", batch_id=batch.id))
     return _upload_page(form)
