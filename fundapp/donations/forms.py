@@ -3,8 +3,6 @@ field; the business rules (restriction, pledges, receipts) stay in the services.
 
 from __future__ import annotations
 
-import re
-import uuid
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -15,9 +13,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from fundapp.donations.models import DonationMethod, DonorKind, ValuationBasis
+from fundapp.forms import GetForm, KeyedForm, strip
 from fundapp.money import AmountError, parse_amount
 
-_UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$")
 DATE_MESSAGE = _l("Enter a date as YYYY-MM-DD.")
 AMOUNT_MESSAGES = {
     "empty": _l("Enter an amount."),
@@ -48,18 +46,6 @@ RESTRICTION_CHOICES = [
 ]
 
 
-def strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
-
-
-def new_key() -> str:
-    return str(uuid.uuid4())
-
-
-def valid_key(key: str | None) -> bool:
-    return bool(key and _UUID_RE.match(key))
-
-
 def parse_amount_field(field) -> Decimal | None:
     """The field's amount, or None after putting a message on the field."""
     try:
@@ -73,12 +59,7 @@ def restricted_value(choice: str | None) -> bool | None:
     return {"restricted": True, "unrestricted": False}.get(choice or "")
 
 
-class _GetForm(FlaskForm):
-    class Meta:
-        csrf = False
-
-
-class DonorFilterForm(_GetForm):
+class DonorFilterForm(GetForm):
     q = StringField(_l("Name, code, phone or email"), filters=[strip], validators=[Length(max=200)])
     kind = SelectField(_l("Type"), choices=[SelectChoice("", _l("All"))] + [SelectChoice(k, v) for k, v in
                                                                              KIND_LABELS.items()])
@@ -88,7 +69,7 @@ class DonorFilterForm(_GetForm):
     merged = BooleanField(_l("Include merged records"))
 
 
-class DonationFilterForm(_GetForm):
+class DonationFilterForm(GetForm):
     q = StringField(_l("Donor, reference or purpose"), filters=[strip], validators=[Length(max=200)])
     year = SelectField(_l("Year"), validate_choice=False)
     fund = SelectField(_l("Fund"), validate_choice=False)
@@ -131,19 +112,7 @@ class MergeForm(FlaskForm):
         return int(text) if text.isdigit() else None
 
 
-class _KeyedForm(FlaskForm):
-    key = HiddenField()
-
-    def ensure_key(self) -> bool:
-        """True if the hidden key is sound; otherwise a fresh one is set and a message added."""
-        if valid_key(self.key.data):
-            return True
-        self.key.data = new_key()
-        self.form_errors.append(_l("The form expired. Check it and submit it again."))
-        return False
-
-
-class DonationForm(_KeyedForm):
+class DonationForm(KeyedForm):
     donor = StringField(_l("Donor"), filters=[strip], validators=[Length(max=200)],
                         description=_l("Number, ID or credit code, or exact name. Blank: an anonymous gift (no "
                                        "receipt)."))
@@ -172,7 +141,7 @@ class CorrectionForm(DonationForm):
     submit = SubmitField(_l("Reverse and record the correction"))
 
 
-class PledgeForm(_KeyedForm):
+class PledgeForm(KeyedForm):
     donor = StringField(_l("Donor"), filters=[strip],
                         validators=[DataRequired(message=_l("A pledge needs a donor.")), Length(max=200)],
                         description=_l("Number, ID or credit code, or exact name."))
@@ -186,7 +155,7 @@ class PledgeForm(_KeyedForm):
     submit = SubmitField(_l("Record pledge"))
 
 
-class PaymentForm(_KeyedForm):
+class PaymentForm(KeyedForm):
     received_on = DateField(_l("Date received"), validators=[InputRequired(message=DATE_MESSAGE)],
                             invalid_value_message=DATE_MESSAGE)
     amount = StringField(_l("Amount (¥)"), filters=[strip], render_kw={"inputmode": "decimal", "autocomplete": "off"})

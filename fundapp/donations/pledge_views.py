@@ -14,7 +14,6 @@ from fundapp.donations.forms import (
     PaymentForm,
     PledgeForm,
     ReasonForm,
-    new_key,
     parse_amount_field,
     restricted_value,
 )
@@ -24,6 +23,7 @@ from fundapp.donations.services import find_donation_by_key
 from fundapp.donations.views import bp
 from fundapp.donations.web import MANAGERS, READERS, fund_by_id, fund_choices, funds, resolve_donor, today
 from fundapp.extensions import db
+from fundapp.forms import new_key
 from fundapp.web import form_service
 
 BUCKET_LABELS = {

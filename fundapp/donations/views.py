@@ -20,7 +20,6 @@ from fundapp.donations.forms import (
     DonationFilterForm,
     DonationForm,
     ReasonForm,
-    new_key,
     parse_amount_field,
     restricted_value,
 )
@@ -35,6 +34,7 @@ from fundapp.donations.services import (
 from fundapp.donations.web import MANAGERS, READERS, fund_by_id, fund_choices, funds, resolve_donor, today
 from fundapp.errors import DomainError
 from fundapp.extensions import db
+from fundapp.forms import new_key
 from fundapp.ledger.models import Fund
 from fundapp.web import form_service
 

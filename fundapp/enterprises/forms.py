@@ -11,7 +11,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     DateField,
-    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -22,9 +21,10 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from fundapp.donations.forms import AMOUNT_MESSAGES, DATE_MESSAGE, new_key, strip, valid_key
+from fundapp.donations.forms import AMOUNT_MESSAGES, DATE_MESSAGE
 from fundapp.enterprises.models import Basis, EnterpriseStatus, Nature, Periodicity
 from fundapp.enterprises.share import Tier
+from fundapp.forms import GetForm, KeyedForm, strip
 from fundapp.money import AmountError, parse_amount
 
 STATUS_LABELS = {EnterpriseStatus.active.value: _l("Active"), EnterpriseStatus.suspended.value: _l("Suspended"),
@@ -84,26 +84,7 @@ def parse_tiers(rate_text: str | None, extra_text: str | None) -> tuple[list[Tie
     return tiers, None
 
 
-class _GetForm(FlaskForm):
-    class Meta:
-        csrf = False
-
-
-class _KeyedForm(FlaskForm):
-    """A form with a hidden uuid made when it was rendered: submitting it twice records once."""
-
-    key = HiddenField()
-
-    def ensure_key(self) -> bool:
-        """True if the hidden key is sound; otherwise a fresh one is set and a message added."""
-        if valid_key(self.key.data):
-            return True
-        self.key.data = new_key()
-        self.form_errors.append(_l("The form expired. Check it and submit it again."))
-        return False
-
-
-class EnterpriseFilterForm(_GetForm):
+class EnterpriseFilterForm(GetForm):
     q = StringField(_l("Name, community or sector"), filters=[strip], validators=[Length(max=200)])
     status = SelectField(_l("Status"), choices=[SelectChoice("", _l("All"))] + [
         SelectChoice(k, v) for k, v in STATUS_LABELS.items()])
@@ -166,7 +147,7 @@ class AgreementForm(FlaskForm):
     submit = SubmitField(_l("Save this version"))
 
 
-class _FiguresForm(_KeyedForm):
+class _FiguresForm(KeyedForm):
     revenue = StringField(_l("Revenue (¥)"), filters=[strip], render_kw={"inputmode": "decimal", "autocomplete": "off"})
     costs = StringField(_l("Costs (¥)"), filters=[strip], render_kw={"inputmode": "decimal", "autocomplete": "off"})
     profit = StringField(_l("Net profit (¥)"), filters=[strip], render_kw={"autocomplete": "off"},
@@ -199,7 +180,7 @@ class RejectForm(FlaskForm):
     submit = SubmitField(_l("Reject"))
 
 
-class PaymentForm(_KeyedForm):
+class PaymentForm(KeyedForm):
     received_on = DateField(_l("Date received"), validators=[InputRequired(message=DATE_MESSAGE)],
                             invalid_value_message=DATE_MESSAGE)
     amount = StringField(_l("Amount (¥)"), filters=[strip], render_kw={"inputmode": "decimal", "autocomplete": "off"})
@@ -221,7 +202,7 @@ class AttachmentForm(FlaskForm):
     submit = SubmitField(_l("Attach"))
 
 
-class DashboardForm(_GetForm):
+class DashboardForm(GetForm):
     grain = SelectField(_l("Per"), choices=[SelectChoice("quarter", _l("Quarter")), SelectChoice("month", _l("Month")),
                                             SelectChoice("year", _l("Year"))])
     year = SelectField(_l("Year"), validate_choice=False)

@@ -24,7 +24,6 @@ from fundapp.enterprises.forms import (
     ReportForm,
     ReverseForm,
     money_field,
-    new_key,
 )
 from fundapp.enterprises.models import Enterprise, EnterprisePayment, ReportAttachment, ReportRevision, RevenueReport
 from fundapp.enterprises.payments import PaymentInput, find_payment_by_key, record_payment, reverse_payment
@@ -43,6 +42,7 @@ from fundapp.enterprises.views import LABELS, bp
 from fundapp.enterprises.web import DOWNLOADERS, FILERS, MANAGERS, READERS, VIEWERS, allowed, is_reader, require, today
 from fundapp.errors import DomainError
 from fundapp.extensions import db
+from fundapp.forms import new_key
 
 
 def _upload(field) -> Upload | None:

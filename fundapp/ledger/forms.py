@@ -27,6 +27,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from fundapp.forms import GetForm
 from fundapp.ledger.models import Account, AccountType, Fund
 from fundapp.ledger.services import LineSpec
 from fundapp.money import AmountError, parse_amount
@@ -68,14 +69,7 @@ def fund_choices(funds: list[Fund], blank) -> list[SelectChoice]:
     return [SelectChoice("", blank)] + [SelectChoice(str(f.id), f"{f.code} {f.name}") for f in funds]
 
 
-class _GetForm(FlaskForm):
-    """A filter form read from the query string (no CSRF: it changes nothing)."""
-
-    class Meta:
-        csrf = False
-
-
-class JournalFilterForm(_GetForm):
+class JournalFilterForm(GetForm):
     date_from = DateField(_l("From"), validators=[Optional()], invalid_value_message=DATE_MESSAGE)
     date_to = DateField(_l("To"), validators=[Optional()], invalid_value_message=DATE_MESSAGE)
     fund = SelectField(_l("Fund"), validate_choice=False)
@@ -83,7 +77,7 @@ class JournalFilterForm(_GetForm):
     q = StringField(_l("Text, key or #number"), filters=[strip], validators=[Length(max=200)])
 
 
-class TrialBalanceForm(_GetForm):
+class TrialBalanceForm(GetForm):
     as_of = DateField(_l("As of"), validators=[Optional()], invalid_value_message=DATE_MESSAGE)
     fund = SelectField(_l("Fund"), validate_choice=False)
 
