@@ -142,3 +142,25 @@ def login(client, app_ctx):
         return user_id
 
     return sign_in
+
+
+@pytest.fixture()
+def count_queries(app):
+    """`with count_queries() as counter:` counts the SQL statements run meanwhile (counter[0]); keeps pages N+1-free."""
+    with app.app_context():
+        engine = db.engine
+
+    @contextlib.contextmanager
+    def counting():
+        counter = [0]
+
+        def on_execute(*_args):
+            counter[0] += 1
+
+        sa.event.listen(engine, "before_cursor_execute", on_execute)
+        try:
+            yield counter
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", on_execute)
+
+    return counting

@@ -3,13 +3,8 @@ number of statements with few or many enterprises, reports and payments."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 
-import pytest
-from sqlalchemy import event
-
-from fundapp.extensions import db
 from fundapp.ledger.models import Fund
 from tests.factories import make_user
 from tests.unit.enterprises.factories import confirm, file, make_agreement, make_enterprise, pay
@@ -17,25 +12,6 @@ from tests.unit.enterprises.factories import confirm, file, make_agreement, make
 QUARTERS = [dt.date(2025, 1, 1), dt.date(2025, 4, 1), dt.date(2025, 7, 1)]
 
 
-@pytest.fixture()
-def count_queries(app):
-    with app.app_context():
-        engine = db.engine
-
-    @contextlib.contextmanager
-    def counting():
-        counter = [0]
-
-        def on_execute(*_args):
-            counter[0] += 1
-
-        event.listen(engine, "before_cursor_execute", on_execute)
-        try:
-            yield counter
-        finally:
-            event.remove(engine, "before_cursor_execute", on_execute)
-
-    return counting
 
 
 def _add(app_ctx, fund_id: int, enterprises: int, quarters: int) -> int:

@@ -273,32 +273,6 @@ def test_unknown_fund_is_404(client, login):
     assert client.get("/funds/999999/edit").status_code == 404
 
 
-@pytest.fixture()
-def count_queries(app):
-    """`with count_queries() as counter:` counts the SQL statements run meanwhile (counter[0])."""
-    import contextlib
-
-    from sqlalchemy import event
-
-    from fundapp.extensions import db
-
-    with app.app_context():
-        engine = db.engine
-
-    @contextlib.contextmanager
-    def counting():
-        counter = [0]
-
-        def on_execute(*_args):
-            counter[0] += 1
-
-        event.listen(engine, "before_cursor_execute", on_execute)
-        try:
-            yield counter
-        finally:
-            event.remove(engine, "before_cursor_execute", on_execute)
-
-    return counting
 
 
 def test_fund_pages_run_a_fixed_number_of_queries(client, login, app_ctx, count_queries):
