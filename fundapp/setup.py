@@ -90,6 +90,10 @@ def _register_blueprints(app: Flask) -> None:
     init_tasks(app)
     from fundapp.enterprises.views import bp as enterprises_bp
     app.register_blueprint(enterprises_bp)
+    from fundapp.grants.views import bp as grants_bp
+    app.register_blueprint(grants_bp)
+    from fundapp.notify.views import bp as inbox_bp
+    app.register_blueprint(inbox_bp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -1,0 +1,1 @@
+"""Grant-making: programmes, applications, review, board decisions, awards, payments and reports."""

@@ -1,0 +1,5 @@
+"""Grant pages: awards."""
+
+from __future__ import annotations
+
+from fundapp.grants.views import bp  # noqa: F401
