@@ -48,6 +48,22 @@ class Config:
     # Enterprise report attachments: outside the web root, served only through the app.
     ENTERPRISE_UPLOAD_DIR = os.environ.get("ENTERPRISE_UPLOAD_DIR") or str(INSTANCE_DIR / "uploads" / "enterprises")
     ENTERPRISE_UPLOAD_MAX_BYTES = int(os.environ.get("ENTERPRISE_UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
+    # Grants: who may decide, and when a payment needs a second approver (amounts in yuan).
+    GRANT_STAFF_APPROVAL_LIMIT = os.environ.get("GRANT_STAFF_APPROVAL_LIMIT", "20000")  # above: the board decides
+    BOARD_QUORUM = os.environ.get("BOARD_QUORUM", "2/3")  # share of non-recused members who must vote
+    BOARD_MAJORITY = os.environ.get("BOARD_MAJORITY", "1/2")  # approvals must be MORE than this share of votes
+    GRANT_SECOND_APPROVAL_ABOVE = os.environ.get("GRANT_SECOND_APPROVAL_ABOVE", "50000")  # maker-checker
+    GRANT_UPLOAD_DIR = os.environ.get("GRANT_UPLOAD_DIR") or str(INSTANCE_DIR / "uploads" / "grants")
+    GRANT_UPLOAD_MAX_BYTES = int(os.environ.get("GRANT_UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
+    # Email: SMTP when MAIL_SERVER is set; otherwise each message is written as an .eml file to MAIL_OUTBOX_DIR.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", 587))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "1") == "1"
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "noreply@fundapp.local")
+    MAIL_OUTBOX_DIR = os.environ.get("MAIL_OUTBOX_DIR") or str(INSTANCE_DIR / "outbox")
+    SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:5000")  # for links in emails
 
 
 class DevelopmentConfig(Config):

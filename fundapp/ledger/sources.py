@@ -10,6 +10,9 @@ SOURCE_LABELS = {
     "pledge-payment": _l("Pledge payment"),
     "enterprise_share": _l("Enterprise share"),
     "enterprise_payment": _l("Enterprise payment"),
+    "grant_award": _l("Grant award"),
+    "grant_payment": _l("Grant payment"),
+    "grant_close": _l("Grant close-out"),
     "bulk": _l("Generated data"),
 }
 
