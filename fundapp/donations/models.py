@@ -3,7 +3,8 @@
 A donation's money fields never change once recorded (the database refuses it): a wrong donation is
 reversed and a new one recorded. A pledge payment is a donation row with `pledge_id` set: it moves the
 receivable (1122) into cash, and it is what gets a receipt (a pledge itself never does). A receipt keeps
-the values it was issued with; only its void fields may be filled in, once.
+the values it was issued with; only its void fields may be filled in, once. A receipt is for exactly one
+donation or one payment of a social enterprise's gift (an `EnterprisePayment`, which owns its own entry).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundapp.db import Base, Money, MoneyType, enum_values, utcnow
+from fundapp.enterprises.models import EnterprisePayment
 from fundapp.ledger.models import NetAssetClass
 
 
@@ -260,7 +262,13 @@ class Receipt(Base):
             "OR (void_at IS NOT NULL AND void_reason IS NOT NULL AND void_reason <> '')",
             name="void_complete",
         ),
-        # At most one valid receipt per donation; void ones stay beside it.
+        # A receipt is for a donation or for an enterprise's gift payment, never both, never neither.
+        CheckConstraint(
+            "(donation_id IS NOT NULL AND enterprise_payment_id IS NULL) "
+            "OR (donation_id IS NULL AND enterprise_payment_id IS NOT NULL)",
+            name="one_source",
+        ),
+        # At most one valid receipt per donation and per enterprise payment; void ones stay beside it.
         Index(
             "uq_receipts_valid_donation",
             "donation_id",
@@ -269,12 +277,20 @@ class Receipt(Base):
             postgresql_where=text("void_at IS NULL"),
         ),
         Index("ix_receipts_donation_id", "donation_id"),
+        Index(
+            "uq_receipts_valid_enterprise_payment",
+            "enterprise_payment_id",
+            unique=True,
+            sqlite_where=text("void_at IS NULL"),
+            postgresql_where=text("void_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(Integer)
     number: Mapped[int] = mapped_column(Integer)
-    donation_id: Mapped[int] = mapped_column(ForeignKey("donations.id"))
+    donation_id: Mapped[int | None] = mapped_column(ForeignKey("donations.id"))
+    enterprise_payment_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise_payments.id"), index=True)
     issued_on: Mapped[dt.date] = mapped_column(Date)
     issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -293,7 +309,8 @@ class Receipt(Base):
     void_reason: Mapped[str | None] = mapped_column(String(300))
     void_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-    donation: Mapped[Donation] = relationship(back_populates="receipts")
+    donation: Mapped[Donation | None] = relationship(back_populates="receipts")
+    enterprise_payment: Mapped[EnterprisePayment | None] = relationship()
 
     @property
     def is_void(self) -> bool:

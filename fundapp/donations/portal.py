@@ -50,7 +50,7 @@ def my_gift(session: Session, donor: Donor, donation_id: int) -> Donation:
 
 def my_receipt(session: Session, donor: Donor, receipt_id: int) -> Receipt:
     receipt = session.get(Receipt, receipt_id)
-    if receipt is None or receipt.donation.donor_id != donor.id:
+    if receipt is None or receipt.donation is None or receipt.donation.donor_id != donor.id:
         raise NotFound("receipt")
     return receipt
 

@@ -196,7 +196,21 @@ def receipts_query(*, year: int | None = None, text: str | None = None) -> Selec
 
 
 def receipts_of_year(session: Session, year: int) -> list[Receipt]:
-    return list(session.scalars(select(Receipt).where(Receipt.year == year).order_by(Receipt.number)))
+    """Every receipt numbered in `year` (void ones too), for donations and for enterprises' gift payments."""
+    stmt = (select(Receipt).where(Receipt.year == year).options(selectinload(Receipt.enterprise_payment))
+            .order_by(Receipt.number))
+    return list(session.scalars(stmt))
+
+
+def receipts_by_payment(session: Session, payment_ids: Iterable[int]) -> dict[int, list[Receipt]]:
+    """The receipts (void ones too, in issue order) of each enterprise payment, in one query."""
+    ids = list(payment_ids)
+    out: dict[int, list[Receipt]] = {payment_id: [] for payment_id in ids}
+    if ids:
+        stmt = select(Receipt).where(Receipt.enterprise_payment_id.in_(ids)).order_by(Receipt.id)
+        for receipt in session.scalars(stmt):
+            out[receipt.enterprise_payment_id].append(receipt)
+    return out
 
 
 def receipt_years(session: Session) -> list[int]:

@@ -1,4 +1,7 @@
-"""Receipt pages: the list per year, issuing (one or the year's missing ones), PDFs, voiding."""
+"""Receipt pages: the list per year, issuing (one or the year's missing ones), PDFs, voiding.
+
+Receipts of enterprises' gift payments are listed, printed and voided here too; they are issued from the
+enterprise report page (fundapp.enterprises.report_views), which is where their links lead back to."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from fundapp.donations.forms import METHOD_LABELS, ActionForm, VoidForm, YearFor
 from fundapp.donations.models import Donation, Receipt
 from fundapp.donations.receipts import (
     donations_missing_receipts,
+    enterprise_payments_missing_receipts,
     issue_missing_receipts,
     issue_receipt,
     reissue_receipt,
@@ -23,6 +27,13 @@ from fundapp.donations.web import MANAGERS, READERS, pdf_response, today
 from fundapp.errors import DomainError
 from fundapp.extensions import db
 from fundapp.web import form_service
+
+
+def receipt_source_url(receipt: Receipt) -> str:
+    """The page of the gift a receipt is for: its donation, or the enterprise report its payment settled."""
+    if receipt.enterprise_payment_id is not None:
+        return url_for("enterprises.report", report_id=receipt.enterprise_payment.report_id)
+    return url_for("donations.detail", donation_id=receipt.donation_id)
 
 
 def _year_arg() -> int:
@@ -44,10 +55,12 @@ def receipts():
     year = _year_arg()
     receipts = queries.receipts_of_year(db.session, year)
     missing = donations_missing_receipts(db.session, year)
+    missing_payments = enterprise_payments_missing_receipts(db.session, year)
     years = sorted(set(queries.receipt_years(db.session)) | {year, today().year}, reverse=True)
     return render_template("donations/receipts.html", year=year, years=years, receipts=receipts,
-                           missing=missing, form=_year_form(year), can_manage=current_user.has_role(*MANAGERS),
-                           method_labels=METHOD_LABELS)
+                           missing=missing, missing_payments=missing_payments, form=_year_form(year),
+                           can_manage=current_user.has_role(*MANAGERS), method_labels=METHOD_LABELS,
+                           source_url=receipt_source_url)
 
 
 @bp.post("/receipts/issue-year")
@@ -114,6 +127,8 @@ def receipts_year_pdf(year: int):
 def receipt_void(receipt_id: int):
     receipt = db.get_or_404(Receipt, receipt_id)
     form = VoidForm()
+    if receipt.enterprise_payment_id is not None:
+        form.reissue.label.text = _("Issue a new receipt for the same payment")
     if form.validate_on_submit() and not receipt.is_void:
         with form_service(form) as done:
             if form.reissue.data:
@@ -126,5 +141,5 @@ def receipt_void(receipt_id: int):
             else:
                 flash(_("Receipt %(old)s is void; receipt %(new)s was issued.", old=receipt.label, new=new.label),
                       "success")
-            return redirect(url_for("donations.detail", donation_id=receipt.donation_id))
-    return render_template("donations/void.html", receipt=receipt, form=form)
+            return redirect(receipt_source_url(receipt))
+    return render_template("donations/void.html", receipt=receipt, form=form, back_url=receipt_source_url(receipt))

@@ -5,8 +5,9 @@
     reversal    the mirror entry (fundapp.ledger.services.reverse_entry); the report owes the amount again
 
 The report row is locked while a payment is checked and recorded, so two payments cannot both take the last yuan.
-Receipts: only a gift agreement's payments may get a donation receipt; issuing it belongs to the donations
-module, which is not yet connected to enterprise payments (the payment page says so).
+Receipts: only a gift agreement's payments may get a donation receipt (fundapp.donations.receipts.
+issue_enterprise_receipt, which takes the same report lock). A payment with a valid receipt is not reversed: the
+receipt is voided first, so the books never show a receipted gift that was not received.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 from fundapp.audit.services import AuditTag, record_event
 from fundapp.dates import local_today
 from fundapp.db import utcnow
+from fundapp.donations.receipts import valid_enterprise_receipt
 from fundapp.enterprises.errors import EnterpriseError
 from fundapp.enterprises.models import (
     BANK,
@@ -118,6 +120,10 @@ def reverse_payment(session: Session, payment: EnterprisePayment, reason: str, a
     session.refresh(payment)
     if payment.is_reversed:
         raise EnterpriseError(_("This payment was already reversed."))
+    receipt = valid_enterprise_receipt(session, payment.id)
+    if receipt is not None:
+        raise EnterpriseError(_("This payment has donation receipt %(number)s: void the receipt first, then reverse "
+                                "the payment.", number=receipt.label))
     if on is not None and on < payment.received_on:
         raise EnterpriseError(_("A reversal cannot be dated before the payment."))
     reversal = reverse_entry(session, payment.entry, reason=reason, actor=actor, effective_date=on)

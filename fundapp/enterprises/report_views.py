@@ -1,20 +1,25 @@
 """Report pages: filing, a report with its arithmetic, amendments, confirmation or rejection by finance, payments
-and their reversal, attachments (uploaded by finance or the enterprise, downloaded only by them)."""
+and their reversal, donation receipts for the payments of a gift agreement (issued by finance, downloaded by
+finance and the enterprise), attachments (uploaded by finance or the enterprise, downloaded only by them)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from fundapp.auth.decorators import roles_required
+from fundapp.donations.forms import ActionForm
+from fundapp.donations.models import Receipt
+from fundapp.donations.queries import receipts_by_payment
+from fundapp.donations.receipts import issue_enterprise_receipt
+from fundapp.donations.web import pdf_response
 from fundapp.enterprises import queries
 from fundapp.enterprises.agreements import terms_of
-from fundapp.enterprises.attachments import MIME_TYPES, Upload, add_attachment, attachment_path, max_bytes
+from fundapp.enterprises.attachments import Upload, add_attachment, attachment_path, max_bytes
 from fundapp.enterprises.forms import (
     AmendForm,
     AttachmentForm,
@@ -43,14 +48,13 @@ from fundapp.enterprises.web import DOWNLOADERS, FILERS, MANAGERS, READERS, VIEW
 from fundapp.errors import DomainError
 from fundapp.extensions import db
 from fundapp.forms import new_key
+from fundapp.uploads import download_response, read_upload
+from fundapp.web import form_service
 
 
 def _upload(field) -> Upload | None:
     """The uploaded file (read up to one byte over the limit, so the service can refuse it), or None."""
-    storage = field.data
-    if storage is None or not getattr(storage, "filename", ""):
-        return None
-    return Upload(storage.filename, storage.stream.read(max_bytes() + 1))
+    return read_upload(field.data, max_bytes())
 
 
 def _figures(form) -> Figures | None:
@@ -124,11 +128,14 @@ def _render_report(report: RevenueReport, **forms):
     forms.setdefault("confirm_form", ConfirmForm(formdata=None, effective_date=today()))
     forms.setdefault("reject_form", RejectForm(formdata=None))
     forms.setdefault("attach_form", AttachmentForm(formdata=None))
+    forms.setdefault("receipt_form", ActionForm(formdata=None))
     attachments = queries.report_attachments(db.session, report.id)
+    payments = queries.report_payments(db.session, report.id)
+    receipts = receipts_by_payment(db.session, [p.id for p in payments]) if report.agreement.receipt_allowed else {}
     return render_template(
         "enterprises/report.html", report=report, shares=shares, pending=pending,
         label=period_label(report.period_start, report.agreement.periodicity),
-        payments=queries.report_payments(db.session, report.id), attachments=attachments,
+        payments=payments, receipts=receipts, attachments=attachments,
         can_manage=current_user.has_role(*MANAGERS), can_file=allowed(report.enterprise_id, *MANAGERS),
         can_download=allowed(report.enterprise_id, "finance"), is_reader=is_reader(), day=today(), **forms, **LABELS)
 
@@ -258,6 +265,39 @@ def payment_reverse(payment_id: int):
     return render_template("enterprises/payment_reverse.html", form=form, payment=payment)
 
 
+# --- donation receipts for payments of a gift agreement ------------------------------------------------------------
+
+
+@bp.post("/payments/<int:payment_id>/receipt")
+@roles_required(*MANAGERS)
+def payment_receipt_issue(payment_id: int):
+    payment = db.get_or_404(EnterprisePayment, payment_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        flash(_("The form expired. Check it and submit it again."), "error")
+        return redirect(url_for("enterprises.report", report_id=payment.report_id))
+    with form_service(form) as done:
+        receipt = issue_enterprise_receipt(db.session, payment, current_user)
+    if done.ok:
+        flash(_("Receipt %(number)s issued.", number=receipt.label), "success")
+    else:
+        flash(form.form_errors[-1], "error")
+    return redirect(url_for("enterprises.report", report_id=payment.report_id))
+
+
+@bp.get("/receipts/<int:receipt_id>.pdf")
+@roles_required(*DOWNLOADERS)
+def receipt_pdf(receipt_id: int):
+    """A receipt of an enterprise's payment, for finance and that enterprise's own users only."""
+    from fundapp.donations.pdf import receipt_pdf as render  # WeasyPrint loads only when a PDF is asked for
+
+    receipt = db.get_or_404(Receipt, receipt_id)
+    if receipt.enterprise_payment_id is None:
+        abort(404)  # a donor's receipt is not an enterprise's to see
+    require(receipt.enterprise_payment.enterprise_id, "finance")
+    return pdf_response(render(receipt), f"receipt-{receipt.label}.pdf")
+
+
 # --- attachments --------------------------------------------------------------------------------------------------
 
 
@@ -288,8 +328,4 @@ def attachment(attachment_id: int):
     path = attachment_path(attachment)
     if not path.is_file():
         abort(404)
-    # Read whole (at most ENTERPRISE_UPLOAD_MAX_BYTES): no file handle outlives the request.
-    response = send_file(io.BytesIO(path.read_bytes()), mimetype=MIME_TYPES[attachment.kind], as_attachment=True,
-                         download_name=attachment.original_name, max_age=0, conditional=False, etag=False)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return download_response(path, attachment.kind, attachment.original_name)
