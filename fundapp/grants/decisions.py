@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from fundapp.audit.services import AuditTag, record_event
 from fundapp.dates import local_today
 from fundapp.grants.errors import FundShortfall, GrantError
-from fundapp.grants.funding import awarded_in, lock_fund, spendable
+from fundapp.grants.funding import awarded_in, lock_fund, net_assets, spendable
 from fundapp.grants.models import (
     Application,
     ApplicationStatus,
@@ -109,6 +109,15 @@ def check_coverable(session: Session, application: Application, amount: Decimal,
                               fund=fund.name, available=fmt(available), amount=fmt(amount)))
 
 
+def fund_figures(session: Session, application: Application, on: dt.date) -> dict[str, Decimal]:
+    """The fund and the programme as the decision found them (before its own award); kept in its audit event
+    for the minutes."""
+    programme = application.programme
+    return {"fund_net_assets": net_assets(session, programme.fund, on),
+            "fund_spendable": spendable(session, programme.fund, on),
+            "programme_left": programme.budget - awarded_in(session, programme.id)}
+
+
 def record_decision(session: Session, application: Application, *, kind: str, outcome: str, amount: Decimal,
                     actor: Any | None, count: Count | None = None, item_id: int | None = None, note: str = "",
                     public_summary: str = "", on: dt.date | None = None) -> GrantDecision:
@@ -128,6 +137,7 @@ def record_decision(session: Session, application: Application, *, kind: str, ou
         raise GrantError(_("Grants above %(limit)s need the board's decision.", limit=fmt(staff_limit())))
     if outcome == DecisionOutcome.approved.value:
         check_coverable(session, application, amount, on)
+    figures = fund_figures(session, application, on)
     count = count or Count()
     decision = GrantDecision(
         application_id=application.id, item_id=item_id, kind=kind, outcome=outcome, amount=amount,
@@ -140,7 +150,7 @@ def record_decision(session: Session, application: Application, *, kind: str, ou
     record_event(session, AuditTag.grant_decided, actor, "grant_decision", decision.id, after={
         "application": application.id, "kind": kind, "outcome": outcome, "amount": amount,
         "for": count.votes_for, "against": count.votes_against, "abstain": count.abstentions,
-        "recused": count.recused, "eligible": count.eligible, "item": item_id})
+        "recused": count.recused, "eligible": count.eligible, "item": item_id, **figures})
     if outcome == DecisionOutcome.approved.value:
         change_status(session, application, ApplicationStatus.approved.value, actor)
         create_award(session, application, decision, actor)
