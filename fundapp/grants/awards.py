@@ -20,7 +20,7 @@ and a close-out on one award run one after the other.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -53,7 +53,7 @@ from fundapp.grants.models import (
     TranchePayment,
     TrancheStatus,
 )
-from fundapp.grants.review import review_total, scored_reviews
+from fundapp.grants.review import review_total, scored_reviews, weighted_score
 from fundapp.grants.transitions import applicant_user_ids
 from fundapp.ledger.models import JournalEntry, NetAssetClass
 from fundapp.ledger.services import LineSpec, books_text, post_entry
@@ -337,6 +337,7 @@ class ReviewLine:
     status: str
     total: Decimal | None
     comment: str
+    scored: list = field(default_factory=list)  # the criterion scores (review.Scored), for the exact mean
 
 
 @dataclass
@@ -355,8 +356,7 @@ class AwardLife:
 
     @property
     def mean_review(self) -> Decimal | None:
-        totals = [r.total for r in self.reviews if r.total is not None]
-        return (sum(totals, ZERO) / len(totals)).quantize(CENT) if totals else None
+        return weighted_score([r.scored for r in self.reviews if r.scored])
 
 
 def budget_lines(award: Award) -> list[BudgetLine]:
@@ -382,7 +382,7 @@ def review_lines(session: Session, award: Award) -> list[ReviewLine]:
             .order_by(ReviewAssignment.id)):
         scored = scored_reviews(assignment, criteria) if assignment.status == AssignmentStatus.submitted.value else []
         rows.append(ReviewLine(assignment.reviewer.display_name, assignment.status,
-                               review_total(scored) if scored else None, assignment.comment))
+                               review_total(scored) if scored else None, assignment.comment, scored))
     return rows
 
 
