@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from fundapp.db import utcnow
 from fundapp.notify.models import Notification
 
 
@@ -27,3 +29,21 @@ def notify(session: Session, user_ids: Iterable[int | None], kind: str, subject:
         session.flush()
         session.info.setdefault("notifications_queued", True)
     return rows
+
+
+def mark_read(session: Session, notification: Notification) -> bool:
+    """Mark one message read (once: the first time it was opened is kept). True if it was unread."""
+    if notification.read_at is not None:
+        return False
+    notification.read_at = utcnow()
+    session.flush()
+    return True
+
+
+def mark_all_read(session: Session, user_id: int) -> int:
+    """Mark every unread message of `user_id` read; returns how many were unread."""
+    result = session.execute(
+        update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .values(read_at=utcnow()).execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount or 0
