@@ -149,3 +149,12 @@ def statement_pdf(values: dict) -> bytes:
     html = render_template("pdf/statement.html", s=values, font=CJK_FONT)
     root = current_app.static_folder
     return HTML(string=html, base_url=f"file://{root}/", url_fetcher=StaticOnlyFetcher(root)).write_pdf()
+
+
+def fund_grants_since(session: Session, fund_id: int, since: dt.date, limit: int = SPENDING_LIMIT) -> list:
+    """Grants awarded from the fund on or after `since`, oldest first, with their organisation and reports."""
+    from fundapp.grants.models import Award  # grants build on donations, not the other way round
+
+    stmt = (select(Award).where(Award.fund_id == fund_id, Award.awarded_on >= since)
+            .order_by(Award.awarded_on, Award.id).limit(limit))
+    return list(session.scalars(stmt))

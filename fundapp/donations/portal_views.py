@@ -57,11 +57,12 @@ def index():
 @roles_required(DONOR)
 def gift(donation_id: int):
     donation = portal.my_gift(db.session, _donor(), donation_id)
-    spending, spent = [], portal.ZERO
+    spending, spent, grants = [], portal.ZERO, []
     if portal.is_restricted(donation):
+        grants = portal.fund_grants_since(db.session, donation.fund_id, donation.received_on)
         spending = portal.fund_spending_since(db.session, donation.fund_id, donation.received_on)
         spent = portal.fund_spent_since(db.session, donation.fund_id, donation.received_on)
-    return render_template("donations/portal_gift.html", donation=donation, spending=spending, spent=spent,
+    return render_template("donations/portal_gift.html", donation=donation, spending=spending, spent=spent, grants=grants,
                            limit=portal.SPENDING_LIMIT, restricted=portal.is_restricted(donation),
                            method_labels=METHOD_LABELS)
 

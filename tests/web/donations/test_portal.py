@@ -67,9 +67,26 @@ def test_where_a_restricted_gift_went(client, login, app_ctx, setup, gifts):
     assert "早于捐赠的支出" not in page  # spent before the gift
     assert "Grant awarded" in page and "Grant paid" in page and "Programme cost" in page
     assert "¥300.00" in page  # programme costs since the gift
-    assert "when grant-making is built" in page
+    assert "No grant has been awarded from this fund since your gift yet." in page
     plain = client.get(f"/my/gifts/{gifts['plain']}").get_data(as_text=True)
     assert "unrestricted" in plain and "社区图书角项目资助" not in plain
+
+
+def test_a_restricted_gift_shows_the_grants_made_from_its_fund(client, login, app_ctx, setup, gifts):
+    from tests.grants_builders import make_award, make_organisation
+
+    with app_ctx() as s:
+        post(s, s.get(Fund, setup.prj), "20000.00", date=dt.date(2026, 4, 1), memo="补充资金")
+        make_award(s, "8000.00", fund=s.get(Fund, setup.prj), organisation=make_organisation(s, name="邻里互助协会"))
+        make_award(s, "600.00", fund=s.get(Fund, setup.gen), organisation=make_organisation(s, name="别的基金的机构"))
+        s.commit()
+    link(app_ctx, setup.zhang, login("donor"))
+    page = client.get(f"/my/gifts/{gifts['restricted']}").get_data(as_text=True)
+    assert "Grants from this fund since your gift" in page
+    assert "邻里互助协会" in page and "8,000.00" in page
+    assert "别的基金的机构" not in page  # another fund's grant
+    plain = client.get(f"/my/gifts/{gifts['plain']}").get_data(as_text=True)
+    assert "邻里互助协会" not in plain and "别的基金的机构" not in plain  # unrestricted gifts list no grants
 
 
 def test_access(client, login, app_ctx, setup, gifts):
