@@ -65,6 +65,23 @@ class Config:
     MAIL_OUTBOX_DIR = os.environ.get("MAIL_OUTBOX_DIR") or str(INSTANCE_DIR / "outbox")
     SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:5000")  # for links in emails
 
+    # --- Statutory ratios and the compliance calendar (fundapp/compliance, docs/ratios.md) ---------------------
+    # FOUNDATION_TYPE: "public_fundraising" (foundation with public-fundraising status: 70% of prior-year income,
+    # management at most 10%) or "non_public" (no public-fundraising status: the band is chosen automatically by
+    # the prior year-end net assets). Every threshold is a decimal string (a share: "0.70" = 70%).
+    FOUNDATION_TYPE = os.environ.get("FOUNDATION_TYPE", "public_fundraising")
+    RATIO_PUBLIC_CHARITABLE_MIN = os.environ.get("RATIO_PUBLIC_CHARITABLE_MIN", "0.70")
+    RATIO_PUBLIC_MANAGEMENT_MAX = os.environ.get("RATIO_PUBLIC_MANAGEMENT_MAX", "0.10")
+    # Net-assets bands for non_public foundations: upper limits (yuan, exclusive), then one value per band.
+    RATIO_BAND_LIMITS = os.environ.get("RATIO_BAND_LIMITS", "4000000,8000000,60000000")
+    RATIO_BAND_CHARITABLE_MIN = os.environ.get("RATIO_BAND_CHARITABLE_MIN", "0.08,0.07,0.06,0.06")
+    RATIO_BAND_MANAGEMENT_MAX = os.environ.get("RATIO_BAND_MANAGEMENT_MAX", "0.20,0.15,0.13,0.12")
+    RATIO_MANAGEMENT_EXEMPTION = os.environ.get("RATIO_MANAGEMENT_EXEMPTION", "200000")  # below: no cap
+    RATIO_THREE_YEAR_AVERAGE = os.environ.get("RATIO_THREE_YEAR_AVERAGE", "0") == "1"  # default of the page toggle
+    RATIO_WARNING_MARGIN = os.environ.get("RATIO_WARNING_MARGIN", "0.02")  # warn this close to a bound (share)
+    COMPLIANCE_DUE_SOON_DAYS = int(os.environ.get("COMPLIANCE_DUE_SOON_DAYS", 14))
+    COMPLIANCE_LOOKBACK_DAYS = int(os.environ.get("COMPLIANCE_LOOKBACK_DAYS", 400))  # older duties drop off
+
 
 class DevelopmentConfig(Config):
     DEBUG = False

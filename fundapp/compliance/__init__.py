@@ -1,0 +1,1 @@
+"""Statutory ratios (2016 rules on charitable spending and management costs) and the compliance calendar."""
