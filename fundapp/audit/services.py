@@ -26,6 +26,7 @@ class AuditTag(str, enum.Enum):
     entry_posted = "ledger:entry:posted"
     entry_reversed = "ledger:entry:reversed"
     period_closed = "ledger:period:closed"
+    year_closed = "ledger:year:closed"
     donor_created = "donations:donor:created"
     donor_updated = "donations:donor:updated"
     donor_user_linked = "donations:donor:user_linked"
@@ -85,6 +86,7 @@ class AuditTag(str, enum.Enum):
     grant_report_submitted = "grants:report:submitted"
     grant_report_accepted = "grants:report:accepted"
     grant_report_returned = "grants:report:returned"
+    compliance_duty_done = "compliance:duty:done"
 
 
 def jsonable(value: Any) -> Any:

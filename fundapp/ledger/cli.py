@@ -6,11 +6,13 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
+from fundapp.errors import DomainError
 from fundapp.extensions import db
 from fundapp.ledger.chart import seed_chart
 from fundapp.ledger.export import FORMATS, ExportError, export_ledger, write_export_file
 from fundapp.ledger.invariants import verify_ledger
 from fundapp.ledger.models import JournalEntry, LedgerHead
+from fundapp.ledger.yearend import close_year
 
 
 @click.group("ledger", help="The books: verify, seed the chart of accounts.")
@@ -58,3 +60,19 @@ def export(fmt: str, path: str) -> None:
     except OSError as error:
         raise click.ClickException(f"cannot write {path}: {error.strerror or error}") from None
     click.echo(f"wrote {count} entries" + ("" if path == "-" else f" to {path}"), err=path == "-")
+
+
+@ledger_cli.command("close-year")
+@click.argument("year", type=int)
+@with_appcontext
+def close_year_command(year: int) -> None:
+    """Close YEAR: post its closing entry (dated YEAR-12-31) and close every open month through December."""
+    try:
+        result = close_year(db.session, year, None)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{year} not closed: {error.message}") from None
+    db.session.commit()
+    entry = result.entry
+    click.echo(f"closed {year}: entry #{entry.seq} ({len(entry.lines)} lines, total {entry.total}); "
+               f"books closed through {result.periods[-1].end_date.isoformat()}")

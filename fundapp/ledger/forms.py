@@ -220,3 +220,14 @@ class ClosePeriodForm(FlaskForm):
     def year_month(self) -> tuple[int, int] | None:
         match = re.fullmatch(r"(\d{4})-(\d{2})", self.month.data or "")
         return (int(match[1]), int(match[2])) if match else None
+
+
+class YearCloseForm(FlaskForm):
+    """Closing a year cannot be undone: the year is typed again to confirm."""
+
+    confirm = StringField(_l("Type the year to confirm"), filters=[strip],
+                          validators=[DataRequired(message=_l("Type the year to confirm.")), Length(max=10)])
+    submit = SubmitField(_l("Close the year"))
+
+    def confirms(self, year: int) -> bool:
+        return (self.confirm.data or "") == str(year)

@@ -14,6 +14,7 @@ SOURCE_LABELS = {
     "grant_payment": _l("Grant payment"),
     "grant_close": _l("Grant close-out"),
     "bulk": _l("Generated data"),
+    "year_close": _l("Year-end close"),
 }
 
 

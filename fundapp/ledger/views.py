@@ -43,6 +43,7 @@ from fundapp.ledger.forms import (
     JournalFilterForm,
     ReverseForm,
     TrialBalanceForm,
+    YearCloseForm,
     account_choices,
     fund_choices,
     new_idempotency_key,
@@ -51,6 +52,7 @@ from fundapp.ledger.forms import (
 from fundapp.ledger.models import Account, Fund, FundStatus, JournalEntry, JournalLine, Period
 from fundapp.ledger.periods import close_through, month_end, next_closable, next_month
 from fundapp.ledger.services import IdempotencyConflict, lock_date, post_entry, reverse_entry
+from fundapp.ledger.yearend import close_year, plan_close, years_overview
 from fundapp.web import form_service
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
@@ -423,3 +425,53 @@ def close_period():
     db.session.commit()
     flash(_("The books are closed through %(month)s.", month=closed[-1].label), "success")
     return redirect(url_for("ledger.periods"))
+
+
+# --- year-end close -------------------------------------------------------------------------------------------
+
+YEAR_CLOSERS = ("finance", "admin")
+
+
+def _year_or_404(year: int) -> int:
+    if not 1900 <= year <= 9998:
+        abort(404)
+    return year
+
+
+@bp.get("/year-end")
+@roles_required(*READERS)
+def year_end():
+    return render_template("ledger/yearend.html", years=years_overview(db.session), lock_date=lock_date(db.session),
+                           today=_today())
+
+
+def _render_year(year: int, form: YearCloseForm):
+    plan = plan_close(db.session, year, _today())
+    can_close = plan.closable and current_user.has_role(*YEAR_CLOSERS)
+    return render_template("ledger/yearend_year.html", plan=plan, form=form, can_close=can_close)
+
+
+@bp.get("/year-end/<int:year>")
+@roles_required(*READERS)
+def year_end_detail(year: int):
+    return _render_year(_year_or_404(year), YearCloseForm())
+
+
+@bp.post("/year-end/<int:year>/close")
+@roles_required(*YEAR_CLOSERS)
+def year_end_close(year: int):
+    _year_or_404(year)
+    form = YearCloseForm()
+    if not form.validate_on_submit():
+        return _render_year(year, form)
+    if not form.confirms(year):
+        form.confirm.errors = [_("Type %(year)s to confirm.", year=year)]
+        return _render_year(year, form)
+    with form_service(form) as done:
+        result = close_year(db.session, year, current_user)
+    if not done.ok:
+        return _render_year(year, form)
+    flash(_("%(year)s is closed: entry #%(seq)d closed its revenue and expenses into net assets, and the books are "
+            "closed through %(date)s.", year=year, seq=result.entry.seq, date=result.periods[-1].end_date.isoformat()),
+          "success")
+    return redirect(url_for("ledger.year_end_detail", year=year))
