@@ -369,6 +369,8 @@ def reverse_entry(
         raise LedgerError(_("Say why the entry is reversed."))
     if entry.reverses_id is not None:
         raise LedgerError(_("A reversal cannot itself be reversed; post a new entry instead."))
+    if entry.source_type == "year_close":
+        raise LedgerError(_("A year-end closing entry cannot be reversed: the year it closes stays closed."))
     already = session.scalar(select(JournalEntry.seq).where(JournalEntry.reverses_id == entry.id))
     if already is not None:
         raise AlreadyReversed(_("Entry #%(seq)d was already reversed by entry #%(by)d.", seq=entry.seq, by=already))

@@ -193,6 +193,17 @@ def test_the_year_is_locked_afterwards(session, year):
     post(session, gen, "5.00", date=dt.date(2026, 1, 2))  # the new year is open
 
 
+def test_the_closing_entry_cannot_be_reversed(session, year):
+    from fundapp.ledger.services import LedgerError, reverse_entry
+
+    close_2024(session)
+    result = close_year(session, 2025, None, today=TODAY)
+    count = entries(session)
+    with pytest.raises(LedgerError, match="closing entry cannot be reversed"):
+        reverse_entry(session, result.entry, reason="undo", actor=None, effective_date=dt.date(2026, 1, 2))
+    assert entries(session) == count
+
+
 def entries(session):
     return session.scalar(select(func.count()).select_from(JournalEntry))
 
