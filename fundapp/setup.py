@@ -94,6 +94,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(grants_bp)
     from fundapp.notify.views import bp as inbox_bp
     app.register_blueprint(inbox_bp)
+    from fundapp.reports.views import bp as reports_bp
+    app.register_blueprint(reports_bp)
+    from fundapp.compliance.views import bp as compliance_bp
+    app.register_blueprint(compliance_bp)
 
 
 def _register_cli(app: Flask) -> None:
@@ -108,6 +112,8 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(donations_cli)
     from fundapp.enterprises.cli import enterprises_cli
     app.cli.add_command(enterprises_cli)
+    from fundapp.notify.cli import notify_cli
+    app.cli.add_command(notify_cli)
 
 
 def _register_errors(app: Flask) -> None:
