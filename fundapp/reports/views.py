@@ -110,3 +110,6 @@ def statement_pdf(name: str):
     return Response(to_pdf(result, foundation_name()), content_type="application/pdf", headers={
         "Content-Disposition": f'inline; filename="{_filename(name, result, "pdf")}"',
         "Cache-Control": "private, no-store"})
+
+
+from fundapp.reports import annual_views, fund_statement_views  # noqa: E402,F401  (routes register on bp)

@@ -1,0 +1,5 @@
+"""Report pages: annual_views."""
+
+from __future__ import annotations
+
+from fundapp.reports.views import bp  # noqa: F401
