@@ -86,3 +86,4 @@ def clear_progress(key: str) -> None:
 # The tasks register themselves on `huey` when imported: the consumer imports this module only.
 from fundapp.donations import tasks as _donation_tasks  # noqa: E402,F401
 from fundapp.notify import tasks as _notify_tasks  # noqa: E402,F401
+from fundapp.reports import annual_tasks as _annual_report_tasks  # noqa: E402,F401
