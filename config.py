@@ -54,6 +54,7 @@ class Config:
     BOARD_MAJORITY = os.environ.get("BOARD_MAJORITY", "1/2")  # approvals must be MORE than this share of votes
     GRANT_SECOND_APPROVAL_ABOVE = os.environ.get("GRANT_SECOND_APPROVAL_ABOVE", "50000")  # maker-checker
     GRANT_UPLOAD_DIR = os.environ.get("GRANT_UPLOAD_DIR") or str(INSTANCE_DIR / "uploads" / "grants")
+    ANNUAL_REPORT_DIR = os.environ.get("ANNUAL_REPORT_DIR") or str(INSTANCE_DIR / "reports")  # generated PDFs
     GRANT_UPLOAD_MAX_BYTES = int(os.environ.get("GRANT_UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
     # Email: SMTP when MAIL_SERVER is set; otherwise each message is written as an .eml file to MAIL_OUTBOX_DIR.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
