@@ -6,7 +6,7 @@ Finance and admin download any donor's statement from the donations blueprint (`
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
 from fundapp.auth.decorators import roles_required
@@ -17,6 +17,7 @@ from fundapp.donations.queries import donor_pledges
 from fundapp.donations.views import bp as donations_bp
 from fundapp.donations.web import READERS, pdf_response, today
 from fundapp.extensions import db
+from fundapp.ledger.models import Fund
 
 bp = Blueprint("portal", __name__, url_prefix="/my")
 DONOR = "donor"
@@ -88,6 +89,31 @@ def _statement(donor: Donor, year: int):
 @roles_required(DONOR)
 def statement(year: int):
     return _statement(_donor(), year)
+
+
+@bp.get("/funds/<int:fund_id>/statement.pdf")
+@roles_required(DONOR)
+def fund_statement(fund_id: int):
+    """The donor's copy (no donor names) of the statement of a fund they gave to, for the calendar year ?year=."""
+    import datetime as dt
+
+    from fundapp.reports.fund_statement import fund_statement as build
+    from fundapp.reports.fund_statement import has_given_to
+    from fundapp.reports.fund_statement_views import filename, statement_pdf
+
+    donor = _donor()
+    fund = db.session.get(Fund, fund_id)
+    if fund is None or not has_given_to(db.session, donor, fund):
+        abort(404)
+    raw = request.args.get("year", "")
+    if raw and not raw.isdigit():
+        abort(404)
+    year = _valid_year(int(raw)) if raw else today().year
+    start, end = dt.date(year, 1, 1), min(dt.date(year, 12, 31), today())
+    if end < start:
+        abort(404)
+    statement = build(db.session, fund, start, end, public=True)
+    return pdf_response(statement_pdf(statement, public=True), filename(statement), download=True)
 
 
 @donations_bp.get("/donors/<int:donor_id>/statement/<int:year>.pdf")

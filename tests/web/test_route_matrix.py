@@ -25,6 +25,9 @@ from tests.factories import account, make_fund, make_user, post
 LOGIN_PATH = "/auth/login"
 ROLES = ("admin", "finance", "board", "reviewer", "donor", "applicant", "enterprise")
 GUESSES = (1, "x")
+# Object-level checks on a known parameter: the dataset's donor user has no donor record and no gift to the fund,
+# so 404 is the right answer for a role inside the rule (the owner's 200 is tested with the route's own tests).
+OBJECT_CHECKED = frozenset({"portal.fund_statement"})
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,7 @@ def test_route_matrix(app, client, login, dataset, role):
             problems.append(f"{method} {url} ({route.endpoint}): raised {type(error).__name__}: {error}")
             continue
         checked += 1
-        problem = _problem(response, wanted, guessed, signed_in=role is not None)
+        problem = _problem(response, wanted, guessed or route.endpoint in OBJECT_CHECKED, signed_in=role is not None)
         if problem:
             problems.append(f"{method} {url} ({route.endpoint}, rule {route.access_rule}): {problem}")
     assert checked > 5
