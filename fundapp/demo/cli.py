@@ -19,14 +19,18 @@ def demo_cli() -> None:
 @demo_cli.command("load")
 @with_appcontext
 def load() -> None:
-    """Load the demo foundation (users, funds, a year of entries) unless it is already there."""
+    """Load the demo foundation (users, funds, a year of entries, grant-making) unless it is already there."""
+    from fundapp.dates import local_today
     from fundapp.demo.data import DEMO_PASSWORD, demo_loaded, load_demo
+    from fundapp.demo.grants import load_grants
 
     if demo_loaded(db.session):
         click.echo("demo data already loaded; nothing to do")
         return
+    today = local_today()
     try:
-        summary = load_demo(db.session)
+        summary = load_demo(db.session, today=today)
+        summary += f"; {load_grants(db.session, today=today, password=DEMO_PASSWORD)}"
         db.session.commit()
     except DomainError as error:
         db.session.rollback()

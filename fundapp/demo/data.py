@@ -32,7 +32,7 @@ DEMO_USERS: tuple[tuple[str, str], ...] = (
     ("board", "理事 王建国"),
     ("reviewer", "评审专家 陈静"),
     ("donor", "捐赠人 张晓梅"),
-    ("applicant", "阳光社工服务中心"),
+    ("applicant", "申请人 刘芳（阳光为老服务中心）"),
     ("enterprise", "邻里便民食堂（社区社会企业）"),
 )
 

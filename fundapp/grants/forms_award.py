@@ -68,8 +68,8 @@ class AwardFilterForm(GetForm):
     fund = SelectField(_l("Fund"), validate_choice=False)
     programme = SelectField(_l("Programme"), validate_choice=False)
     status = SelectField(_l("Status"), choices=[SelectChoice("", _l("Any status"))] + [
-        SelectChoice(k, v) for k, v in AWARD_STATUS_LABELS.items()])
-    sort = SelectField(_l("Order"), choices=SORT_CHOICES)
+        SelectChoice(k, v) for k, v in AWARD_STATUS_LABELS.items()], default="")
+    sort = SelectField(_l("Order"), choices=SORT_CHOICES, default="")
 
 
 class TrancheRowForm(Form):

@@ -109,4 +109,4 @@ def score_sheet(criteria: list[RubricCriterion], **data) -> ScoreSheetBase:
 
 class ReviewFilterForm(GetForm):
     state = SelectField(_l("Status"), choices=[SelectChoice("", _l("All"))]
-                        + [SelectChoice(key, label) for key, label in ASSIGNMENT_LABELS.items()])
+                        + [SelectChoice(key, label) for key, label in ASSIGNMENT_LABELS.items()], default="")

@@ -8,10 +8,12 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from fundapp.auth.models import ROLE_VALUES
+from fundapp.audit.models import AuditEvent
+from fundapp.auth.models import ROLE_VALUES, User
 from fundapp.auth.services import authenticate, find_user_by_email
 from fundapp.dates import local_today
 from fundapp.demo.data import DEMO_PASSWORD, demo_email, demo_loaded, load_demo
+from fundapp.grants.models import Application, Award
 from fundapp.ledger.invariants import verify_ledger
 from fundapp.ledger.models import Account, Fund, FundType, JournalEntry, JournalLine, Period
 from fundapp.ledger.periods import month_end
@@ -94,14 +96,17 @@ def test_demo_books_are_a_clean_solvent_year(session):
     assert_every_flow_with_the_right_class(session)
 
 
-def test_demo_load_command_runs_once(app, session):
+def test_demo_load_command_runs_once(app, session, monkeypatch, tmp_path):
+    monkeypatch.setitem(app.config, "GRANT_UPLOAD_DIR", str(tmp_path / "grants"))
     runner = app.test_cli_runner()
     first = runner.invoke(args=["demo", "load"])
     assert first.exit_code == 0, first.output
-    assert "loaded demo data" in first.output
-    before = (count(session, JournalEntry), count(session, Fund), count(session, Period))
-    assert before[0] > 250
+    assert "loaded demo data" in first.output and "grants: 6 organisations" in first.output
+    tables = (JournalEntry, Fund, Period, User, Application, Award, AuditEvent)
+    before = [count(session, table) for table in tables]
+    assert before[0] > 250 and before[4] == 9
+    assert verify_ledger(session) == []
 
     second = runner.invoke(args=["demo", "load"])
     assert second.exit_code == 0 and "already loaded" in second.output
-    assert (count(session, JournalEntry), count(session, Fund), count(session, Period)) == before
+    assert [count(session, table) for table in tables] == before
