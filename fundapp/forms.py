@@ -8,7 +8,7 @@ import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField
+from wtforms import HiddenField, SelectField
 
 _UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -25,11 +25,25 @@ def valid_key(key: str | None) -> bool:
     return bool(key and _UUID_RE.match(key))
 
 
+def _choice_value(choice) -> object:
+    return choice[0] if isinstance(choice, (tuple, list)) else getattr(choice, "value", choice)
+
+
 class GetForm(FlaskForm):
     """A filter form read from the query string (no CSRF: it changes nothing)."""
 
     class Meta:
         csrf = False
+
+    def validate(self, extra_validators=None) -> bool:
+        # A filter left out of the query string means "all" (or the first choice, as a browser would send):
+        # never the "Not a valid choice" a first, argument-less visit would otherwise show.
+        for field in self:
+            if isinstance(field, SelectField) and field.data is None and isinstance(field.choices, list) \
+                    and field.choices:
+                values = [_choice_value(choice) for choice in field.choices]
+                field.data = "" if "" in values else values[0]  # what a browser submits untouched
+        return super().validate(extra_validators)
 
 
 class KeyedForm(FlaskForm):

@@ -147,7 +147,7 @@ def test_accepting_a_report_tells_the_grantee_and_counts_its_spending(session, c
     assert accepted_spending(session, award.id) == {lines[0].id: Decimal("1200.00"), lines[1].id: Decimal("300.00")}
     subjects = list(session.scalars(select(Notification.subject).where(Notification.user_id == cast.grantee.id,
                                                                        Notification.kind == "grant_report")))
-    assert any("accepted" in s for s in subjects)
+    assert any("您的报告已审核通过" in s for s in subjects)  # "your report was accepted", in the books' language
     with pytest.raises(GrantError, match="already reviewed"):
         return_report(session, filed, "late change of mind", cast.maker)
 
@@ -162,7 +162,7 @@ def test_a_returned_report_needs_a_reason_and_is_filed_again_as_a_new_report(ses
     again = report(session, award, cast, spend=("1000.00",), accept=False)
     assert again.id != filed.id and filed.status == "returned"
     subjects = list(session.scalars(select(Notification.subject).where(Notification.user_id == cast.grantee.id)))
-    assert any("returned" in s for s in subjects)
+    assert any("您的报告已被退回" in s for s in subjects)  # "your report was returned", in the books' language
 
 
 def test_a_final_report_states_the_unspent_money(session, cast, award):

@@ -241,7 +241,7 @@ def test_closing_without_quorum_records_no_quorum_and_recommends_the_application
     assert (decision.outcome, decision.votes_for, decision.eligible) == ("no_quorum", 2, 4)
     assert (agenda.status, item.status, application.status) == ("closed", "decided", "recommended")
     assert session.scalar(select(func.count()).select_from(Award)) == 0
-    assert "no quorum" in decision.public_summary
+    assert "未达法定人数" in decision.public_summary  # the summary is in the books' language (zh_CN)
     refused(session, lambda: board.close_agenda(session, agenda, staff), "Only an open agenda")
     _, [again] = agenda_with_items(session, application, staff=staff)  # on a later agenda
     assert again.status == "pending"
@@ -314,7 +314,8 @@ def test_staff_approve_under_the_limit_alone(session, staff):
     award = session.scalar(select(Award).where(Award.decision_id == decision.id))
     assert lines_of(award.payable_entry) == [("5101", fund.code, "unrestricted", D("12000.00")),
                                              ("2209", fund.code, "unrestricted", D("-12000.00"))]
-    assert "12,000.00" in decision.public_summary and "staff decision" in decision.public_summary
+    # the summary is in the books' language (zh_CN): "由工作人员决定" is "a staff decision"
+    assert "12,000.00" in decision.public_summary and "由工作人员决定" in decision.public_summary
     refused(session, lambda: board.staff_decide(session, application, "approved", D("100"), "", staff),
             "only on a recommended application")
 

@@ -11,6 +11,7 @@ import threading
 from decimal import Decimal
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from fundapp.auth.models import User
@@ -54,7 +55,8 @@ def _run(app, calls: list[tuple]) -> list:
         with app.test_request_context():
             try:
                 barrier.wait(timeout=30)
-                results.append(target(*args))
+                with force_locale("en"):  # an English user: the refusal messages are read below
+                    results.append(target(*args))
                 db.session.commit()
             except FundShortfall as error:
                 db.session.rollback()

@@ -8,6 +8,7 @@ import threading
 from decimal import Decimal
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from fundapp.audit.models import AuditEvent
@@ -39,7 +40,8 @@ def _run(app, target, args_list) -> list:
         with app.test_request_context():
             try:
                 barrier.wait(timeout=30)
-                results.append(target(*args))
+                with force_locale("en"):  # an English user: the refusal messages are read below
+                    results.append(target(*args))
                 db.session.commit()
             except GrantError as error:
                 db.session.rollback()

@@ -158,7 +158,7 @@ def test_the_award_page_shows_the_grants_whole_life(client, as_, app_ctx):
     as_("board")
     page = client.get(f"/grants/awards/{ids.award}").get_data(as_text=True)
     for text in ("Reviews", "Decision", "Approved by staff", "Payment schedule", "Milestone 2", "Payments",
-                 "BANK-1", "Reports", "Budget and spending", "Journal entries", "/ledger/entries/",
+                 "BANK-1", "Grantee reports", "Budget and spending", "Journal entries", "/ledger/entries/",
                  "4,000.00", "6,000.00", "Payment advice (PDF)", "/grants/applications/"):
         assert text in page, text
     assert "Pay tranche" not in page  # the board does not pay
