@@ -27,6 +27,7 @@ class AuditTag(str, enum.Enum):
     entry_reversed = "ledger:entry:reversed"
     period_closed = "ledger:period:closed"
     year_closed = "ledger:year:closed"
+    restrictions_released = "ledger:restrictions:released"
     donor_created = "donations:donor:created"
     donor_updated = "donations:donor:updated"
     donor_user_linked = "donations:donor:user_linked"

@@ -12,6 +12,7 @@ from fundapp.ledger.chart import seed_chart
 from fundapp.ledger.export import FORMATS, ExportError, export_ledger, write_export_file
 from fundapp.ledger.invariants import verify_ledger
 from fundapp.ledger.models import JournalEntry, LedgerHead
+from fundapp.ledger.release import release_restrictions
 from fundapp.ledger.yearend import close_year
 
 
@@ -75,4 +76,23 @@ def close_year_command(year: int) -> None:
     db.session.commit()
     entry = result.entry
     click.echo(f"closed {year}: entry #{entry.seq} ({len(entry.lines)} lines, total {entry.total}); "
-               f"books closed through {result.periods[-1].end_date.isoformat()}")
+               f"books closed through {result.periods[-1].end_date.isoformat()}"
+               + (f"; restrictions released first by entry #{result.release.seq}" if result.release else ""))
+
+
+@ledger_cli.command("release-restrictions")
+@click.option("--through", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="Release the restricted expenses booked up to this date (the entry's date).")
+@with_appcontext
+def release_restrictions_command(through) -> None:
+    """Post the release from restriction: expenses booked against restricted net assets through the date are
+    moved to unrestricted, and each fund's total from 3102 to 3101, by one entry dated THROUGH."""
+    day = through.date()
+    try:
+        entry = release_restrictions(db.session, day, None)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(f"nothing released through {day.isoformat()}: {error.message}") from None
+    db.session.commit()
+    click.echo(f"released through {day.isoformat()}: entry #{entry.seq} ({len(entry.lines)} lines, "
+               f"total {entry.total})")

@@ -231,3 +231,19 @@ class YearCloseForm(FlaskForm):
 
     def confirms(self, year: int) -> bool:
         return (self.confirm.data or "") == str(year)
+
+
+class ReleaseDateForm(GetForm):
+    """The date the release-from-restriction preview is for (query string)."""
+
+    through = DateField(_l("Release through"), validators=[Optional()], invalid_value_message=DATE_MESSAGE)
+
+
+class ReleaseForm(FlaskForm):
+    """Posting the release: the date again (hidden) and a checkbox confirming the preview was checked."""
+
+    through = DateField(_l("Release through"), validators=[DataRequired(message=DATE_MESSAGE)],
+                        invalid_value_message=DATE_MESSAGE)
+    confirm = BooleanField(_l("I have checked the release above; post it."),
+                           validators=[DataRequired(message=_l("Tick the box to confirm the release."))])
+    submit = SubmitField(_l("Post the release"))

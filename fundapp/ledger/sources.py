@@ -15,6 +15,7 @@ SOURCE_LABELS = {
     "grant_close": _l("Grant close-out"),
     "bulk": _l("Generated data"),
     "year_close": _l("Year-end close"),
+    "restriction_release": _l("Release from restriction"),
 }
 
 

@@ -41,6 +41,8 @@ from fundapp.ledger.forms import (
     ClosePeriodForm,
     EntryForm,
     JournalFilterForm,
+    ReleaseDateForm,
+    ReleaseForm,
     ReverseForm,
     TrialBalanceForm,
     YearCloseForm,
@@ -51,6 +53,7 @@ from fundapp.ledger.forms import (
 )
 from fundapp.ledger.models import Account, Fund, FundStatus, JournalEntry, JournalLine, Period
 from fundapp.ledger.periods import close_through, month_end, next_closable, next_month
+from fundapp.ledger.release import default_through, latest_release, plan_release, release_restrictions
 from fundapp.ledger.services import IdempotencyConflict, lock_date, post_entry, reverse_entry
 from fundapp.ledger.yearend import close_year, plan_close, years_overview
 from fundapp.web import form_service
@@ -475,3 +478,43 @@ def year_end_close(year: int):
             "closed through %(date)s.", year=year, seq=result.entry.seq, date=result.periods[-1].end_date.isoformat()),
           "success")
     return redirect(url_for("ledger.year_end_detail", year=year))
+
+
+# --- release from restriction ---------------------------------------------------------------------------------
+
+RELEASERS = ("finance", "admin")
+
+
+def _render_release(through: dt.date, filters: ReleaseDateForm, form: ReleaseForm):
+    plan = plan_release(db.session, through, _today())
+    form.through.data = through
+    return render_template("ledger/release.html", plan=plan, filters=filters, form=form,
+                           can_post=plan.postable and current_user.has_role(*RELEASERS),
+                           latest=latest_release(db.session), lock_date=lock_date(db.session), today=_today())
+
+
+@bp.get("/release")
+@roles_required(*READERS)
+def release():
+    filters = ReleaseDateForm(formdata=request.args)
+    filters.validate()
+    through = filters.through.data or default_through(db.session, _today())
+    filters.through.data = through
+    return _render_release(through, filters, ReleaseForm(formdata=None))
+
+
+@bp.post("/release")
+@roles_required(*RELEASERS)
+def release_post():
+    form = ReleaseForm()
+    through = form.through.data if isinstance(form.through.data, dt.date) else None
+    if not form.validate_on_submit() or through is None:
+        day = through or default_through(db.session, _today())
+        return _render_release(day, ReleaseDateForm(formdata=None, through=day), form)
+    with form_service(form) as done:
+        released = release_restrictions(db.session, through, current_user, _today())
+    if not done.ok:
+        return _render_release(through, ReleaseDateForm(formdata=None, through=through), form)
+    flash(_("Restrictions are released through %(date)s by entry #%(seq)d.", date=through.isoformat(),
+            seq=released.seq), "success")
+    return redirect(url_for("ledger.entry", entry_id=released.id))

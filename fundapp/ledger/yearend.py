@@ -11,6 +11,13 @@ Rules (see docs/year-end.md):
   entry posts the opposite amount; the net of each fund and class goes to 3101 (unrestricted) or 3102
   (restricted) in that same fund and class. The entry therefore balances per fund.
 
+- Expenses are unrestricted: any expense of the year still booked against restricted net assets is released
+  first, in the same transaction, by the release entry dated 12-31 (fundapp/ledger/release.py, key
+  "restriction-release:<year>-12-31"), so the closing entry closes every expense into 3101 and the release moves
+  the fund's total from 3102 to 3101. `plan_close` shows that release (`ClosingPlan.release`) and closing lines as
+  they will be after it. If a release dated 12-31 was already posted and restricted expenses were booked on 12-31
+  after it, that remainder is closed into 3102 as booked (the statements show it as an implied release).
+
 Amounts come from the period balance rows (`activity_between`), never from scanning lines. Statements of a
 closed year must leave the closing entry out of their revenue and expense: `activity_excluding_close` does
 that (or add `closing_amounts` back to `activity_between`).
@@ -44,6 +51,8 @@ from fundapp.ledger.models import (
 )
 from fundapp.ledger.periods import close_through
 from fundapp.ledger.queries import ZERO, BalanceKey, activity_between
+from fundapp.ledger.release import ReleasePlan, post_release, release_entry
+from fundapp.ledger.release import _plan_items as _release_items
 from fundapp.ledger.services import LedgerError, LineSpec, _lock_head, books_text, lock_date, post_entry
 
 SOURCE = "year_close"
@@ -109,6 +118,7 @@ class ClosingPlan:
     results: list[FundResult] = field(default_factory=list)
     entry: JournalEntry | None = None
     blockers: list[str] = field(default_factory=list)
+    release: ReleasePlan | None = None  # the release from restriction posted first (dated 12-31), if any
 
     @property
     def closed(self) -> bool:
@@ -132,6 +142,7 @@ class YearClose:
     year: int
     entry: JournalEntry
     periods: list[Period]
+    release: JournalEntry | None = None  # the release from restriction posted just before the closing entry
 
 
 @dataclass(frozen=True)
@@ -195,13 +206,21 @@ def _account(session: Session, code: str) -> Account | None:
     return session.scalar(select(Account).where(Account.code == code))
 
 
-def _plan_lines(session: Session, year: int) -> tuple[list[ClosingLine], list[FundResult], list[str]]:
-    """The closing lines from the year's activity; problems (closed funds, missing accounts) as messages."""
+def _plan_lines(session: Session, year: int, release: ReleasePlan | None = None
+                ) -> tuple[list[ClosingLine], list[FundResult], list[str]]:
+    """The closing lines from the year's activity (after `release`, if given); problems (closed funds, missing
+    accounts) as messages."""
     result_ids = set(_result_account_ids(session))
     activity = {
         key: amount for key, amount in activity_between(session, year_start(year), year_end(year)).items()
         if key[0] in result_ids
     }
+    for fund_release in release.funds if release is not None else ():
+        for item in fund_release.items:  # the release moves the expense from the restricted to the unrestricted class
+            for klass, amount in (("restricted", -item.amount), ("unrestricted", item.amount)):
+                key = (item.account.id, fund_release.fund.id, klass)
+                activity[key] = activity.get(key, ZERO) + amount
+    activity = {key: amount for key, amount in activity.items() if amount != 0}
     if not activity:
         return [], [], []
     accounts = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_({k[0] for k in activity})))}
@@ -248,7 +267,13 @@ def plan_close(session: Session, year: int, today: dt.date | None = None) -> Clo
     entry = closing_entry(session, year)
     if entry is not None:
         return _posted_plan(session, year, entry)
-    lines, results, problems = _plan_lines(session, year)
+    release: ReleasePlan | None = None
+    release_funds, release_lines, release_problems = _release_items(session, year_end(year))
+    if release_lines and release_entry(session, year_end(year)) is None:
+        release = ReleasePlan(year_end(year), release_funds, release_lines)
+    lines, results, problems = _plan_lines(session, year, release)
+    if release is not None:
+        problems = list(dict.fromkeys(release_problems + problems))
     blockers: list[str] = []
     if year_end(year) >= today:
         blockers.append(_("%(year)s has not ended yet; it can be closed from %(date)s.",
@@ -265,7 +290,7 @@ def plan_close(session: Session, year: int, today: dt.date | None = None) -> Clo
     if not lines:
         blockers.append(_("%(year)s has no revenue or expense to close.", year=year))
     blockers.extend(problems)
-    return ClosingPlan(year, lines, results, None, blockers)
+    return ClosingPlan(year, lines, results, None, blockers, release)
 
 
 def _posted_plan(session: Session, year: int, entry: JournalEntry) -> ClosingPlan:
@@ -293,6 +318,9 @@ def _posted_plan(session: Session, year: int, entry: JournalEntry) -> ClosingPla
 def close_year(session: Session, year: int, actor: Any | None, today: dt.date | None = None) -> YearClose:
     """Post the closing entry of `year` (dated 12-31) and close every open month through December.
 
+    Expenses still booked against restricted net assets are released first by the release entry dated 12-31
+    (same transaction; see fundapp/ledger/release.py), so the closing entry closes them into 3101.
+
     Raises YearCloseError, having written nothing, if the year is already closed, has not ended, has its
     December locked already, follows a year never closed, or has nothing to close.
     """
@@ -305,6 +333,7 @@ def close_year(session: Session, year: int, actor: Any | None, today: dt.date | 
         raise YearCloseError(_("%(year)s is already closed (entry #%(seq)d).", year=year, seq=plan.entry.seq))
     if plan.blockers:
         raise YearCloseError(plan.blockers[0])
+    release = post_release(session, plan.release, actor) if plan.release is not None else None
     entry = post_entry(
         session,
         effective_date=year_end(year),
@@ -319,9 +348,9 @@ def close_year(session: Session, year: int, actor: Any | None, today: dt.date | 
     record_event(
         session, AuditTag.year_closed, actor, "year", year,
         after={"entry_id": entry.id, "seq": entry.seq, "lines": len(plan.lines), "surplus": str(plan.surplus),
-               "closed_through": periods[-1].label},
+               "closed_through": periods[-1].label, "release_entry_id": release.id if release else None},
     )
-    return YearClose(year, entry, periods)
+    return YearClose(year, entry, periods, release)
 
 
 # --- for statements -------------------------------------------------------------------------------------------

@@ -234,7 +234,13 @@ def activities(session: Session, period: ReportPeriod, fund: Fund | None = None)
     statement = Statement("activities", "业务活动表", _l("Statement of activities"), "会民非02表", period, prior,
                           fund, columns, _rows(ACTIVITIES, figures), period.label_zh)
     for amount, span in ((implied, period), (implied_before, prior)):
-        if amount:
+        if amount < 0:  # a release entry in the period for restricted expenses booked before it
+            statement.notes.append(_(
+                "In %(period)s, a release entry moved %(amount)s of expenses booked against restricted net assets "
+                "before the period to unrestricted net assets: the statement shows those expenses in the period they "
+                "were booked, so the row 限定性净资产转为非限定性净资产 leaves that release out.",
+                period=span.label, amount=fmt(-amount)))
+        elif amount:
             statement.notes.append(_(
                 "In %(period)s, expenses of %(amount)s were booked against restricted net assets without a release "
                 "entry: they are shown as unrestricted expenses, and the release is included in the row "

@@ -12,11 +12,13 @@ Fixture year 2025, two funds:
     2025-10-10 unrestricted gift into PRJ: Dr 1002 800.00 Cr 4101 800.00 (unrestricted class)
   2024 (closed the year before): GEN donation 1,000.00 on 2024-05-05.
 
+The close first releases PRJ's restricted expense (release entry dated 2025-12-31, fundapp/ledger/release.py):
+  Dr 5101 20,000.00 (unrestricted) / Cr 5101 20,000.00 (restricted); Dr 3102 20,000.00 / Cr 3101 20,000.00.
 Expected closing entry of 2025 (dated 2025-12-31), per fund and class:
   GEN unrestricted: Dr 4101 10,000.00; Dr 4301 2,500.50; Cr 5101 1,200.00; Cr 5201 3,000.25;
                     net Cr 3101 8,300.25   (= 12,500.50 - 4,200.25)
-  PRJ unrestricted: Dr 4101 800.00; net Cr 3101 800.00
-  PRJ restricted:   Dr 4101 50,000.00; Cr 5101 20,000.00; net Cr 3102 30,000.00
+  PRJ unrestricted: Dr 4101 800.00; Cr 5101 20,000.00; net Dr 3101 19,200.00
+  PRJ restricted:   Dr 4101 50,000.00; net Cr 3102 50,000.00
 """
 
 from __future__ import annotations
@@ -80,10 +82,16 @@ EXPECTED_2025 = [
     ("5201", "GEN", "unrestricted", D("-3000.25")),
     ("3101", "GEN", "unrestricted", D("-8300.25")),
     ("4101", "PRJ", "unrestricted", D("800.00")),
-    ("3101", "PRJ", "unrestricted", D("-800.00")),
+    ("5101", "PRJ", "unrestricted", D("-20000.00")),
+    ("3101", "PRJ", "unrestricted", D("19200.00")),
     ("4101", "PRJ", "restricted", D("50000.00")),
+    ("3102", "PRJ", "restricted", D("-50000.00")),
+]
+EXPECTED_RELEASE_2025 = [
+    ("5101", "PRJ", "unrestricted", D("20000.00")),
     ("5101", "PRJ", "restricted", D("-20000.00")),
-    ("3102", "PRJ", "restricted", D("-30000.00")),
+    ("3102", "PRJ", "restricted", D("20000.00")),
+    ("3101", "PRJ", "unrestricted", D("-20000.00")),
 ]
 
 
@@ -105,6 +113,8 @@ def test_the_closing_entry_matches_the_hand_computed_lines(session, year):
     assert entry.idempotency_key == "year-close:2025"
     assert entry.author_id == actor.id
     assert lines_of(entry) == EXPECTED_2025
+    assert lines_of(done.release) == EXPECTED_RELEASE_2025 and done.release.seq == entry.seq - 1
+    assert done.release.effective_date == dt.date(2025, 12, 31) and done.release.source_type == "restriction_release"
     assert "2025" in entry.memo
     assert lock_date(session) == dt.date(2025, 12, 31)
     events = list(session.scalars(select(AuditEvent).where(AuditEvent.tag == "ledger:year:closed",
@@ -119,10 +129,12 @@ def test_the_preview_equals_the_posted_entry(session, year):
     assert plan.closable and plan.blockers == []
     assert [(x.account.code, x.fund.code, x.net_asset_class, x.amount) for x in plan.lines] == EXPECTED_2025
     assert plan.surplus == D("8300.25") + D("800.00") + D("30000.00")
+    assert [(x.account.code, x.fund.code, x.net_asset_class, x.amount) for x in plan.release.lines] == \
+        EXPECTED_RELEASE_2025
     results = {(r.fund.code, r.net_asset_class): (r.revenue, r.expenses) for r in plan.results}
     assert results == {("GEN", "unrestricted"): (D("12500.50"), D("4200.25")),
-                       ("PRJ", "unrestricted"): (D("800.00"), D("0.00")),
-                       ("PRJ", "restricted"): (D("50000.00"), D("20000.00"))}
+                       ("PRJ", "unrestricted"): (D("800.00"), D("20000.00")),
+                       ("PRJ", "restricted"): (D("50000.00"), D("0.00"))}
     close_year(session, 2025, None, today=TODAY)
     posted = plan_close(session, 2025, today=TODAY)
     assert posted.closed and not posted.closable
@@ -163,7 +175,10 @@ def test_continuity_and_the_new_year_starts_from_zero(session, year):
 
 
 def test_statements_can_leave_the_close_out(session, year):
+    from fundapp.ledger.release import release_restrictions
+
     close_2024(session)
+    release_restrictions(session, dt.date(2025, 12, 31), None, today=TODAY)  # else the close posts it
     raw_before = activity_between(session, dt.date(2025, 1, 1), dt.date(2025, 12, 31))
     close_year(session, 2025, None, today=TODAY)
     assert activity_excluding_close(session, dt.date(2025, 1, 1), dt.date(2025, 12, 31)) == raw_before

@@ -43,7 +43,9 @@ def test_board_reads_the_preview_but_cannot_close(client, login, app_ctx, books)
     fixture_year(app_ctx, books)
     login("board")
     page = client.get(f"/ledger/year-end/{YEAR}").get_data(as_text=True)
-    assert "1,099.75" in page and "6,500.00" in page  # GEN and PRJ surplus
+    assert "1,099.75" in page and "9,000.00" in page  # GEN and PRJ (restricted) surplus
+    # PRJ's restricted expense is released first (dated 12-31): it is closed as unrestricted
+    assert "posts their release first" in page and "2,500.00" in page
     assert "3102" in page and "3101" in page
     assert "Type the year to confirm" not in page
     before = ledger_counts(app_ctx)
@@ -67,7 +69,8 @@ def test_finance_must_type_the_year_then_closes_it(client, login, app_ctx, books
     entry_id, seq, lines = closing_entry(app_ctx)
     assert f"{YEAR} is closed: entry #{seq}" in text and f"/ledger/entries/{entry_id}" in text
     assert lines == [("4101", "GEN", "1500.00"), ("5201", "GEN", "-400.25"), ("3101", "GEN", "-1099.75"),
-                     ("4101", "PRJ", "9000.00"), ("5101", "PRJ", "-2500.00"), ("3102", "PRJ", "-6500.00")]
+                     ("5101", "PRJ", "-2500.00"), ("3101", "PRJ", "2500.00"),
+                     ("4101", "PRJ", "9000.00"), ("3102", "PRJ", "-9000.00")]
     assert "Type the year to confirm" not in text
     again = client.post(f"/ledger/year-end/{YEAR}/close", data={"confirm": str(YEAR)})
     assert "already closed" in again.get_data(as_text=True)
@@ -108,11 +111,12 @@ def test_cli_closes_a_year_and_exits_1_on_refusal(app, app_ctx, books):
     fixture_year(app_ctx, books)
     runner = app.test_cli_runner()
     refused = runner.invoke(args=["ledger", "close-year", str(YEAR + 50)])
-    assert refused.exit_code == 1 and "has not ended yet" in refused.output
+    # the CLI runs without a request, so its messages are in the default locale (zh_CN)
+    assert refused.exit_code == 1 and f"{YEAR + 50} 年度尚未结束" in refused.output  # "has not ended yet"
     done = runner.invoke(args=["ledger", "close-year", str(YEAR)])
     entry_id, seq, _lines = closing_entry(app_ctx)
     assert done.exit_code == 0, done.output
-    assert f"closed {YEAR}: entry #{seq} (6 lines, total 10500.00)" in done.output
+    assert f"closed {YEAR}: entry #{seq} (7 lines, total 13000.00)" in done.output
     assert f"books closed through {YEAR}-12-31" in done.output
     again = runner.invoke(args=["ledger", "close-year", str(YEAR)])
-    assert again.exit_code == 1 and f"already closed (entry #{seq})" in again.output
+    assert again.exit_code == 1 and f"{YEAR} 年度已结账（凭证 #{seq}）" in again.output  # "already closed (entry #n)"
