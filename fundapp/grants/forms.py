@@ -29,7 +29,7 @@ from fundapp.forms import GetForm, strip
 from fundapp.grants.applications import LineInput
 from fundapp.grants.models import ApplicationStatus, ProgrammeKind, ProgrammeStatus
 from fundapp.grants.programmes import CriterionInput
-from fundapp.money import AmountError, parse_amount
+from fundapp.money import ZERO, AmountError, parse_amount
 
 KIND_LABELS = {
     ProgrammeKind.call.value: _l("Call for proposals"),
@@ -70,16 +70,19 @@ def _choices(labels: dict, blank=None) -> list[SelectChoice]:
     return head + [SelectChoice(value, label) for value, label in labels.items()]
 
 
-def money(field, *, required: bool = True, allow_zero: bool = False) -> Decimal | None:
-    """The field's amount, or None (blank and optional, or after putting a message on the field)."""
+def money(field, *, required: bool = True, allow_zero: bool = False, blank_zero: bool = False) -> Decimal | None:
+    """The field's amount, or None (blank and optional, or after putting a message on the field). `blank_zero`: an
+    empty field is 0. The one amount parser of the grant forms (forms_award and forms_board use it too)."""
     if not (field.data or "").strip():
+        if blank_zero:
+            return ZERO
         if required:
-            field.errors.append(AMOUNT_MESSAGES["empty"])
+            field.errors = [*field.errors, AMOUNT_MESSAGES["empty"]]  # a tuple until the form was validated
         return None
     try:
         return parse_amount(field.data, allow_zero=allow_zero)
     except AmountError as error:
-        field.errors.append(AMOUNT_MESSAGES.get(error.code, AMOUNT_MESSAGES["not_a_number"]))
+        field.errors = [*field.errors, AMOUNT_MESSAGES.get(error.code, AMOUNT_MESSAGES["not_a_number"])]
         return None
 
 

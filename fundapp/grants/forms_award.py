@@ -24,10 +24,10 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from fundapp.donations.forms import AMOUNT_MESSAGES, DATE_MESSAGE
+from fundapp.donations.forms import DATE_MESSAGE
 from fundapp.forms import GetForm, KeyedForm, strip
+from fundapp.grants.forms import money
 from fundapp.grants.models import AwardStatus, PaymentStatus, ReportKind, ReportStatus, TrancheStatus
-from fundapp.money import ZERO, AmountError, parse_amount
 
 AWARD_STATUS_LABELS = {AwardStatus.active.value: _l("Active"), AwardStatus.closed.value: _l("Closed")}
 TRANCHE_STATUS_LABELS = {
@@ -53,13 +53,7 @@ SORT_CHOICES = [SelectChoice("", _l("Newest first")), SelectChoice("oldest", _l(
 
 def amount_of(field, *, allow_zero: bool = False, blank_zero: bool = False) -> Decimal | None:
     """The field's amount, or None after putting a message on the field (`blank_zero`: empty input is 0)."""
-    if blank_zero and not (field.data or "").strip():
-        return ZERO
-    try:
-        return parse_amount(field.data, allow_zero=allow_zero)
-    except AmountError as error:
-        field.errors = [*field.errors, AMOUNT_MESSAGES.get(error.code, AMOUNT_MESSAGES["not_a_number"])]
-        return None
+    return money(field, allow_zero=allow_zero, blank_zero=blank_zero)
 
 
 class AwardFilterForm(GetForm):

@@ -22,21 +22,17 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 
-from fundapp.donations.forms import AMOUNT_MESSAGES, DATE_MESSAGE
+from fundapp.donations.forms import DATE_MESSAGE
 from fundapp.forms import strip
+from fundapp.grants.forms import money
 from fundapp.grants.models import DecisionOutcome, VoteChoice
-from fundapp.money import AmountError, parse_amount
 
 DEADLINE_MESSAGE = _l("Enter the deadline as a date and time.")
 
 
 def amount_of(field) -> Decimal | None:
     """The field's amount, or None after putting a message on the field."""
-    try:
-        return parse_amount(field.data)
-    except AmountError as error:
-        field.errors.append(AMOUNT_MESSAGES.get(error.code, AMOUNT_MESSAGES["not_a_number"]))
-        return None
+    return money(field)
 
 
 class AgendaForm(FlaskForm):

@@ -2,7 +2,7 @@
 then the download), the JSON status the bar polls, and the PDF download.
 
 Finance, admin and the board use them. Generating runs as a Huey task (fundapp.reports.annual_tasks); the page
-polls status.json with static/js/annual_report.js, or refreshes itself every few seconds without JavaScript.
+polls status.json with static/js/progress.js, or refreshes itself every few seconds without JavaScript.
 """
 
 from __future__ import annotations

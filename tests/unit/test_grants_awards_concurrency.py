@@ -6,12 +6,10 @@ Runs on a fresh database with real commits (threads cannot share the per-test ro
 
 from __future__ import annotations
 
-import threading
 import uuid
 from decimal import Decimal
 
 import pytest
-from flask_babel import force_locale
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
@@ -22,7 +20,8 @@ from fundapp.extensions import db
 from fundapp.grants.models import Award, Tranche, TranchePayment
 from fundapp.grants.payments import PaymentInput, approve_payment, request_payment
 from fundapp.ledger.models import JournalEntry
-from tests.conftest import PG_URL, make_migrated_app
+from tests.concurrency import fresh_app, is_unexpected, race
+from tests.conftest import PG_URL
 from tests.factories import make_user
 from tests.grants_award_builders import Cast, award_for, pay, schedule, tranche
 
@@ -32,11 +31,8 @@ pytestmark = pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set
 
 @pytest.fixture()
 def app(fresh_database_url):
-    app = make_migrated_app(fresh_database_url("postgresql", "awards"))
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with fresh_app(fresh_database_url, "awards") as app:
+        yield app
 
 
 def _setup(app, amount: str, *, waiting: bool = False) -> dict:
@@ -54,31 +50,12 @@ def _setup(app, amount: str, *, waiting: bool = False) -> dict:
 
 def _race(app, work) -> tuple[list, list]:
     """Run `work(n)` in THREADS threads started together, each committing; (results, refusals)."""
-    barrier, results, refusals, errors = threading.Barrier(THREADS), [], [], []
-
-    def run(n: int) -> None:
-        try:
-            with app.test_request_context():
-                barrier.wait(timeout=30)
-                try:
-                    with force_locale("en"):  # an English user: the refusals are read below
-                        results.append(work(n))
-                    db.session.commit()
-                except (DomainError, DBAPIError) as refused:
-                    db.session.rollback()
-                    refusals.append(refused)
-                finally:
-                    db.session.remove()
-        except Exception as error:  # noqa: BLE001 - reported by the test
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    refused_by = (DomainError, DBAPIError)
+    outcomes = race(app, [(work, n) for n in range(THREADS)], expected=refused_by)
+    errors = [o for o in outcomes if is_unexpected(o)]
     assert not errors, errors
-    return results, refusals
+    refusals = [o for o in outcomes if isinstance(o, refused_by)]
+    return [o for o in outcomes if not is_unexpected(o) and not isinstance(o, refused_by)], refusals
 
 
 def _totals(app, award_id: int) -> tuple[int, Decimal, int]:

@@ -7,11 +7,9 @@ assets never go below zero."""
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
-from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from fundapp.auth.models import User
@@ -22,7 +20,8 @@ from fundapp.grants.errors import FundShortfall
 from fundapp.grants.funding import net_assets
 from fundapp.grants.models import AgendaItem, Award, BoardAgenda, GrantDecision
 from fundapp.ledger.models import Fund
-from tests.conftest import PG_URL, make_migrated_app
+from tests.concurrency import fresh_app, race
+from tests.conftest import PG_URL
 from tests.factories import make_user
 from tests.grants_board_builders import agenda_with_items, board_members, recommended
 from tests.grants_builders import funded_fund, make_programme
@@ -49,30 +48,7 @@ def _setup(app, votes_before: str) -> dict:
 
 def _run(app, calls: list[tuple]) -> list:
     """Run each (function, *args) in its own thread, all released at once; each commits or rolls back."""
-    barrier, results = threading.Barrier(len(calls)), []
-
-    def worker(target, *args):
-        with app.test_request_context():
-            try:
-                barrier.wait(timeout=30)
-                with force_locale("en"):  # an English user: the refusal messages are read below
-                    results.append(target(*args))
-                db.session.commit()
-            except FundShortfall as error:
-                db.session.rollback()
-                results.append(error)
-            except Exception as error:  # noqa: BLE001 - reported by the test
-                db.session.rollback()
-                results.append(("unexpected", error))
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=call) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
+    return race(app, calls, expected=(FundShortfall,))
 
 
 def _decide(item_id: int, staff_id: int):
@@ -104,11 +80,8 @@ def _check_books(app, ids: dict) -> None:
 @pytest.fixture()
 def race_app(fresh_database_url):
     """A fresh database per test: the count depends on every board member in it."""
-    app = make_migrated_app(fresh_database_url("postgresql", "boardrace"))
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with fresh_app(fresh_database_url, "boardrace") as app:
+        yield app
 
 
 def test_two_staff_closes_race_and_exactly_one_approval_is_made(race_app):

@@ -4,11 +4,9 @@ taking a reviewer off while the reviewer saves a draft. Each ends in one clean o
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
-from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from fundapp.audit.models import AuditEvent
@@ -17,7 +15,8 @@ from fundapp.extensions import db
 from fundapp.grants import review
 from fundapp.grants.errors import GrantError
 from fundapp.grants.models import Application, ReviewAssignment, ReviewScore
-from tests.conftest import PG_URL, make_migrated_app
+from tests.concurrency import fresh_app, race
+from tests.conftest import PG_URL
 from tests.factories import make_user
 from tests.grants_builders import make_application, make_programme
 
@@ -26,38 +25,12 @@ pytestmark = pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set
 
 @pytest.fixture(scope="module")
 def race_app(fresh_database_url):
-    app = make_migrated_app(fresh_database_url("postgresql", "reviewrace"))
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with fresh_app(fresh_database_url, "reviewrace") as app:
+        yield app
 
 
 def _run(app, target, args_list) -> list:
-    barrier, results = threading.Barrier(len(args_list)), []
-
-    def worker(*args):
-        with app.test_request_context():
-            try:
-                barrier.wait(timeout=30)
-                with force_locale("en"):  # an English user: the refusal messages are read below
-                    results.append(target(*args))
-                db.session.commit()
-            except GrantError as error:
-                db.session.rollback()
-                results.append(error)
-            except Exception as error:  # noqa: BLE001 - reported by the test
-                db.session.rollback()
-                results.append(("unexpected", error))
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=args) for args in args_list]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
+    return race(app, [(target, *args) for args in args_list], expected=(GrantError,))
 
 
 def _setup(app, *, assign: bool, no_conflict: bool = False) -> dict:

@@ -96,7 +96,7 @@ def test_progress_bar_while_busy(client, login, app, reports_dir, monkeypatch):
     with app.app_context():
         annual_tasks.request_generation(year)
     page = client.get(f"/reports/annual/{year}").get_data(as_text=True)
-    assert 'id="annual-progress"' in page and "js/annual_report.js" in page and "<noscript>" in page
+    assert 'id="annual-progress"' in page and "js/progress.js" in page and "<noscript>" in page
     status = client.get(f"/reports/annual/{year}/status.json").get_json()
     assert (status["status"], status["phase"], status["finished"]) == ("queued", "waiting", False)
     with app.app_context():

@@ -1,11 +1,18 @@
-// fundapp: the progress bar of a running import. Polls the page's JSON status endpoint and reloads the page when
-// the work has finished. Without JavaScript the page refreshes itself (a <noscript> meta refresh) instead.
+// fundapp: the progress bar of long work done by the task worker (a donation import, an annual report).
+// Every element with a data-progress attribute polls the JSON status endpoint named in its data-status-url and
+// reloads the page when the work has finished. Without JavaScript the page refreshes itself (a <noscript> meta
+// refresh) instead.
+//
+// The element holds a <progress> and a .progress-text. Its text reads "<label>: done / total (percent%)", or
+// "<label>: percent%" when data-progress="percent". The label is data-label-<phase>, else data-label-working;
+// data-label-waiting is shown while the worker has not started.
 (function () {
   "use strict";
   var INTERVAL = 1000;
 
   function start(box) {
     var url = box.getAttribute("data-status-url");
+    var percentOnly = box.getAttribute("data-progress") === "percent";
     var bar = box.querySelector("progress");
     var text = box.querySelector(".progress-text");
 
@@ -21,9 +28,13 @@
       }
       bar.max = status.total;
       bar.value = status.done;
-      var label = box.getAttribute("data-label-" + status.phase) || "";
-      text.textContent = label + ": " + status.done.toLocaleString() + " / " + status.total.toLocaleString() +
-        " (" + status.percent + "%)";
+      var label = box.getAttribute("data-label-" + status.phase) || box.getAttribute("data-label-working") || "";
+      if (percentOnly) {
+        text.textContent = label + ": " + status.percent + "%";
+      } else {
+        text.textContent = label + ": " + status.done.toLocaleString() + " / " + status.total.toLocaleString() +
+          " (" + status.percent + "%)";
+      }
       return true;
     }
 
@@ -41,7 +52,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    var box = document.getElementById("import-progress");
-    if (box) { start(box); }
+    var boxes = document.querySelectorAll("[data-progress]");
+    for (var i = 0; i < boxes.length; i++) { start(boxes[i]); }
   });
 })();
