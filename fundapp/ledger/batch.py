@@ -30,9 +30,9 @@ from fundapp.ledger.services import (
     EntryDraft,
     IdempotencyConflict,
     _existing_entries,
-    _lock_head,
     balance_rows,
     ensure_open,
+    lock_head,
     upsert_balances,
 )
 
@@ -46,7 +46,7 @@ ANALYZE_AFTER = 1000
 
 def lock_chain_head(session: Session) -> LedgerHead:
     """Take the chain-head lock now (held until the transaction ends), e.g. before re-checking what exists."""
-    return _lock_head(session)
+    return lock_head(session)
 
 
 def _copy_value(value: Any) -> Any:
@@ -166,7 +166,7 @@ def post_entry_batch(session: Session, drafts: Sequence[EntryDraft]) -> list[int
     return the entry ids in draft order."""
     for draft in drafts:
         draft.check()
-    head = _lock_head(session)
+    head = lock_head(session)
     ids = _known_ids(session, drafts)
     fresh: dict[str, EntryDraft] = {}
     for draft in drafts:

@@ -40,7 +40,7 @@ from fundapp.audit.services import AuditTag, record_event
 from fundapp.dates import local_today
 from fundapp.ledger.models import Account, AccountType, Fund, FundStatus, JournalEntry, NetAssetClass
 from fundapp.ledger.queries import ZERO, balances_as_of
-from fundapp.ledger.services import LedgerError, LineSpec, _lock_head, books_text, lock_date, post_entry
+from fundapp.ledger.services import LedgerError, LineSpec, books_text, lock_date, lock_head, post_entry
 
 SOURCE = "restriction_release"
 U, R = NetAssetClass.unrestricted.value, NetAssetClass.restricted.value
@@ -256,7 +256,7 @@ def release_restrictions(session: Session, through: dt.date, actor: Any | None,
     """
     # Hold the chain-head lock from reading the balances to the commit, so an expense posted meanwhile is either
     # in the release or posted after it.
-    _lock_head(session)
+    lock_head(session)
     plan = plan_release(session, through, today)
     if plan.blockers:
         raise ReleaseError(plan.blockers[0])

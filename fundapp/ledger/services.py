@@ -184,7 +184,7 @@ def ensure_open(session: Session, effective_date: dt.date) -> None:
 # --- posting --------------------------------------------------------------------------------------
 
 
-def _lock_head(session: Session) -> LedgerHead:
+def lock_head(session: Session) -> LedgerHead:
     """Take the chain-head lock (a row lock on PostgreSQL, the write lock on SQLite)."""
     result = session.execute(update(LedgerHead).where(LedgerHead.id == 1).values(seq=LedgerHead.seq))
     if result.rowcount == 0:
@@ -278,7 +278,7 @@ def post_entries(session: Session, drafts: Sequence[EntryDraft]) -> list[Journal
     """
     for draft in drafts:
         draft.check()
-    head = _lock_head(session)
+    head = lock_head(session)
     existing = _existing_entries(session, drafts)
     fresh = [draft for draft in drafts if draft.idempotency_key not in existing]
     if fresh:

@@ -53,7 +53,7 @@ from fundapp.ledger.periods import close_through
 from fundapp.ledger.queries import ZERO, BalanceKey, activity_between
 from fundapp.ledger.release import ReleasePlan, post_release, release_entry
 from fundapp.ledger.release import _plan_items as _release_items
-from fundapp.ledger.services import LedgerError, LineSpec, _lock_head, books_text, lock_date, post_entry
+from fundapp.ledger.services import LedgerError, LineSpec, books_text, lock_date, lock_head, post_entry
 
 SOURCE = "year_close"
 NET_ASSET_CODES = {NetAssetClass.unrestricted.value: "3101", NetAssetClass.restricted.value: "3102"}
@@ -327,7 +327,7 @@ def close_year(session: Session, year: int, actor: Any | None, today: dt.date | 
     today = today or local_today()
     # Hold the chain-head lock from the reading of the year's balances to the commit: an entry posted into
     # December meanwhile would otherwise miss the close (posting waits for the lock, then finds December closed).
-    _lock_head(session)
+    lock_head(session)
     plan = plan_close(session, year, today)
     if plan.closed:
         raise YearCloseError(_("%(year)s is already closed (entry #%(seq)d).", year=year, seq=plan.entry.seq))
