@@ -65,6 +65,7 @@ class Config:
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "noreply@fundapp.local")
     MAIL_OUTBOX_DIR = os.environ.get("MAIL_OUTBOX_DIR") or str(INSTANCE_DIR / "outbox")
     SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:5000")  # for links in emails
+    MAIL_MAX_AGE_DAYS = int(os.environ.get("MAIL_MAX_AGE_DAYS", 7))  # older unsent notifications stay inbox-only
 
     # --- Statutory ratios and the compliance calendar (fundapp/compliance, docs/ratios.md) ---------------------
     # FOUNDATION_TYPE: "public_fundraising" (foundation with public-fundraising status: 70% of prior-year income,
