@@ -98,6 +98,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp)
     from fundapp.compliance.views import bp as compliance_bp
     app.register_blueprint(compliance_bp)
+    from fundapp.api.views import bp as api_bp
+    app.register_blueprint(api_bp)
 
 
 def _register_cli(app: Flask) -> None:
