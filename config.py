@@ -19,6 +19,7 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     FOUNDATION_NAME = os.environ.get("FOUNDATION_NAME", "")
     FOUNDATION_REG_NO = os.environ.get("FOUNDATION_REG_NO", "")  # printed on receipts (统一社会信用代码)
+    GIVING360_PREFIX = os.environ.get("GIVING360_PREFIX", "360G-fundapp")  # register your own with 360Giving
 
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_DEFAULT_TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")

@@ -32,4 +32,4 @@ def int_param(args, name: str, default: int, low: int, high: int | None = None) 
     return value
 
 
-from fundapp.api import ledger  # noqa: E402,F401  (registers the ledger routes on bp)
+from fundapp.api import giving360, ledger  # noqa: E402,F401  (register the 360Giving and ledger routes on bp)
