@@ -50,13 +50,14 @@ def awarded_in(session: Session, programme_id: int) -> Decimal:
 
 def commitments(session: Session, fund_id: int, exclude_programme_id: int | None = None) -> Decimal:
     """Budgets of the fund's live programmes not yet awarded (awards already left the net assets)."""
-    stmt = select(Programme).where(Programme.fund_id == fund_id, Programme.status.in_(LIVE_PROGRAMMES))
+    awarded = (select(Award.programme_id, func.sum(Award.amount - Award.released_amount).label("total"))
+               .group_by(Award.programme_id).subquery())
+    stmt = (select(Programme.budget, func.coalesce(awarded.c.total, 0))
+            .outerjoin(awarded, awarded.c.programme_id == Programme.id)
+            .where(Programme.fund_id == fund_id, Programme.status.in_(LIVE_PROGRAMMES)))
     if exclude_programme_id is not None:
         stmt = stmt.where(Programme.id != exclude_programme_id)
-    total = ZERO
-    for programme in session.scalars(stmt):
-        total += max(programme.budget - awarded_in(session, programme.id), ZERO)
-    return total
+    return sum((max(budget - Decimal(total or 0), ZERO) for budget, total in session.execute(stmt)), ZERO)
 
 
 def net_assets(session: Session, fund: Fund, as_of: dt.date) -> Decimal:
