@@ -37,6 +37,8 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     PAGE_SIZE = 50
+    # Public pages cached per process (fundapp.disclosure.cache); 0 turns the cache off.
+    PUBLIC_CACHE_SIZE = int(os.environ.get("PUBLIC_CACHE_SIZE", "512"))
 
     # Donation imports: uploads are kept outside the web root under random names until imported.
     IMPORT_FOLDER = os.environ.get("IMPORT_FOLDER") or str(INSTANCE_DIR / "imports")
@@ -98,6 +100,7 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = False
     PASSWORD_HASH_FAST = True
     HUEY_IMMEDIATE = True  # tasks run inline, in the request that enqueues them
+    PUBLIC_CACHE_SIZE = 0  # tests change rows directly (no audit event); tests/disclosure/test_cache.py turns it on
 
 
 class ProductionConfig(Config):

@@ -100,6 +100,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(compliance_bp)
     from fundapp.api.views import bp as api_bp
     app.register_blueprint(api_bp)
+    from fundapp.disclosure.views import bp as disclosure_bp
+    app.register_blueprint(disclosure_bp)
 
 
 def _register_cli(app: Flask) -> None:

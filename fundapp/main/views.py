@@ -28,8 +28,8 @@ def safe_next(target: str | None, fallback: str) -> str:
 @bp.get("/")
 @public
 def index():
-    if not current_user.is_authenticated:
-        return redirect(url_for("auth.login"))
+    if not current_user.is_authenticated:  # visitors land on the public site; it links to the sign-in page
+        return redirect(url_for("disclosure.home"))
     context = {}
     if current_user.has_role("finance", "admin", "board"):
         funds = db.session.scalars(select(Fund).where(Fund.status == FundStatus.active.value).order_by(Fund.code)).all()

@@ -1,0 +1,1 @@
+"""Placeholder: these API routes are being written."""

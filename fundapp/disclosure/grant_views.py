@@ -1,0 +1,1 @@
+"""Placeholder: routes for this area of the public site are being written."""
