@@ -1,0 +1,1 @@
+"""Operations: backups and restores of the whole database (`flask backup`, `flask restore`)."""
