@@ -78,12 +78,12 @@ def make_programme(session, fund: Fund | None = None, *, budget: str | Decimal =
 
 def make_application(session, programme: Programme, organisation: Organisation | None = None, *,
                      amount: str | Decimal = "10000.00", status: str = ApplicationStatus.submitted.value,
-                     title: str | None = None) -> Application:
+                     title: str | None = None, reference: str | None = None) -> Application:
     """An application whose version 1 holds two budget lines adding up to `amount`; frozen unless a draft."""
     n = next(_counter)
     organisation = organisation or make_organisation(session)
     amount = Decimal(amount)
-    application = Application(reference=f"A{local_today().year}-{n:05d}", programme_id=programme.id,
+    application = Application(reference=reference or f"A{local_today().year}-{n:05d}", programme_id=programme.id,
                               organisation_id=organisation.id, status=status)
     session.add(application)
     session.flush()

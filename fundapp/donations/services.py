@@ -18,16 +18,20 @@ it is restricted to.
 Idempotency: the journal key is "donation:<key>" (pledges "pledge:<key>", payments "pledge-payment:<key>")
 where <key> is the form's hidden uuid (or an importer's own stable key). Submitting the same key again
 returns what was recorded the first time. Journal memos never carry donor names: the ledger is published.
+An importer's key holds the bank's transaction reference, which is the payer's data: the books carry a keyed
+digest of it instead (`ledger_reference`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -55,6 +59,25 @@ from fundapp.money import CENT, MAX_AMOUNT
 BASIS_VALUES = {b.value for b in ValuationBasis}
 MONEY_METHODS = (DonationMethod.cash.value, DonationMethod.bank_transfer.value, DonationMethod.online.value)
 KEY_MAX = 100
+IMPORT_KEY_PREFIX = "import:"
+
+
+def ledger_reference(key: str) -> str:
+    """How a gift's key appears in the published ledger (its entry's key and memo).
+
+    A form's key is a random uuid and appears as it is. An importer's key ("import:<bank reference>") would put the
+    payer's transaction reference into the public ledger, so it appears as an HMAC of the key under the app's
+    secret: stable (the same row always gets the same entry key) and not reversible or guessable from outside.
+    Re-imports are recognised by the donation's own key, which stays private."""
+    if not key.startswith(IMPORT_KEY_PREFIX):
+        return key
+    secret = current_app.config["SECRET_KEY"].encode()
+    return IMPORT_KEY_PREFIX + hmac.new(secret, key.encode(), "sha256").hexdigest()[:32]
+
+
+def memo_reference(key: str) -> str:
+    """The short reference a gift's journal memo carries (8 characters of its ledger reference)."""
+    return ledger_reference(key).removeprefix(IMPORT_KEY_PREFIX)[:8]
 
 
 @dataclass
@@ -238,9 +261,10 @@ def record_donation(session: Session, data: DonationInput, actor: Any | None, *,
         return existing
     lines = _two_lines(session, METHOD_ACCOUNTS[data.method], DONATION_INCOME, data.fund, data.amount, klass)
     entry = post_entry(
-        session, effective_date=data.received_on, memo=books_text("Donation %(ref)s to fund %(fund)s", ref=data.key[:8],
-                                                          fund=data.fund.code),
-        lines=lines, idempotency_key=f"donation:{data.key}", source_type="donation", source_id=data.key[:64],
+        session, effective_date=data.received_on, memo=books_text("Donation %(ref)s to fund %(fund)s",
+                                                          ref=memo_reference(data.key), fund=data.fund.code),
+        lines=lines, idempotency_key=f"donation:{ledger_reference(data.key)}", source_type="donation",
+        source_id=ledger_reference(data.key)[:64],
         author=actor,
     )
     existing = find_donation_by_key(session, data.key)  # a concurrent double submit waited on the ledger lock

@@ -1,7 +1,7 @@
 """Posting a checked plan: every new row becomes a donation and its journal entry, in the caller's transaction.
 
 Each row posts the entry `record_donation` posts (Dr 1001/1002/1009, Cr 4101, in the row's fund and class, key
-"donation:import:<reference>") through the ledger's bulk path `post_entry_batch`, and gets a donation row and a
+"donation:" + `ledger_reference(key)`, a digest: bank references stay out of the public ledger) through the ledger's bulk path `post_entry_batch`, and gets a donation row and a
 "donations:donation:recorded" audit event, as a gift recorded on the form does. Rows go in chunks (one progress
 step each); the caller commits once at the end, so an import is all or nothing. The chain-head lock is taken
 first and the keys are looked up again under it: an import running at the same time posts each row only once.
@@ -25,7 +25,7 @@ from fundapp.db import utcnow
 from fundapp.donations.donors import update_donor
 from fundapp.donations.imports.checking import Plan, Row
 from fundapp.donations.models import DONATION_INCOME, METHOD_ACCOUNTS, Donation, DonationStatus
-from fundapp.donations.services import account_by_code
+from fundapp.donations.services import account_by_code, ledger_reference, memo_reference
 from fundapp.ledger.batch import ANALYZE_AFTER, insert_rows, lock_chain_head, post_entry_batch
 from fundapp.ledger.services import EntryDraft, LineSpec
 
@@ -44,10 +44,11 @@ def _drafts(session: Session, rows: list[Row], actor: Any | None) -> list[EntryD
     accounts = {code: account_by_code(session, code) for code in {*METHOD_ACCOUNTS.values(), DONATION_INCOME}}
     income = accounts[DONATION_INCOME]
     return [EntryDraft(
-        effective_date=row.received_on, memo=memo % {"ref": row.reference[:60], "fund": row.fund.code},
+        effective_date=row.received_on, memo=memo % {"ref": memo_reference(row.key), "fund": row.fund.code},
         lines=[LineSpec(accounts[METHOD_ACCOUNTS[row.method]], row.fund, row.amount, row.klass),
                LineSpec(income, row.fund, -row.amount, row.klass)],
-        idempotency_key=f"donation:{row.key}", source_type="donation", source_id=row.key[:64], author=actor,
+        idempotency_key=f"donation:{ledger_reference(row.key)}", source_type="donation",
+        source_id=ledger_reference(row.key)[:64], author=actor,
     ) for row in rows]
 
 

@@ -14,6 +14,7 @@ from fundapp.audit.models import AuditEvent
 from fundapp.donations.checks import verify_donations
 from fundapp.donations.imports.batches import import_file
 from fundapp.donations.models import Donation
+from fundapp.donations.services import ledger_reference
 from fundapp.ledger.batch import post_entry_batch
 from fundapp.ledger.invariants import verify_ledger
 from fundapp.ledger.models import JournalEntry, LedgerHead
@@ -63,7 +64,9 @@ def test_each_row_posts_the_entry_a_recorded_gift_posts(session, books):
                                      ("4101", "GEN", "restricted", D("-50.00"))]
     assert (first.donor, second.donor, third.donor) == (books["zhang"], books["zhang"], books["li"])
     assert (first.reference, first.received_on, third.purpose) == ("TX-1", dt.date(2026, 1, 5), "助学")
-    assert first.entry.idempotency_key == "donation:import:TX-1" and first.entry.source_type == "donation"
+    assert first.entry.idempotency_key == f"donation:{ledger_reference('import:TX-1')}"
+    assert first.entry.source_type == "donation"
+    assert "TX-1" not in first.entry.idempotency_key + first.entry.memo + first.entry.source_id  # published ledger
     tags = list(session.scalars(select(AuditEvent.tag).order_by(AuditEvent.id)))
     assert tags.count("donations:donation:recorded") == 3 and tags.count("ledger:entry:posted") == 3
     assert tags[-1] == "donations:import:posted"
