@@ -179,11 +179,22 @@ def _register_template_helpers(app: Flask) -> None:
         g.nav = endpoint or ""
 
 
+OPEN_DATA_PREFIX = "/api/v1/"
+
+
 def _security_headers(response):
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.path.startswith(OPEN_DATA_PREFIX):
+        # Open data: any site may read it from a browser (read-only, no cookies honoured: every route is public).
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers.setdefault("Cross-Origin-Resource-Policy", "cross-origin")
+    else:
+        response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response
