@@ -27,7 +27,8 @@ ROLES = ("admin", "finance", "board", "reviewer", "donor", "applicant", "enterpr
 GUESSES = (1, "x")
 # Object-level checks on a known parameter: the dataset's donor user has no donor record and no gift to the fund,
 # so 404 is the right answer for a role inside the rule (the owner's 200 is tested with the route's own tests).
-OBJECT_CHECKED = frozenset({"portal.fund_statement"})
+# The public fund routes take a fund code; the dataset's "code" ("en", for the language route) is no fund: 404.
+OBJECT_CHECKED = frozenset({"portal.fund_statement", "disclosure.fund", "api.fund"})
 
 
 @dataclass(frozen=True)
