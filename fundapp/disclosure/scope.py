@@ -28,9 +28,14 @@ def anonymous_label() -> str:
 
 
 def donor_public_name(donor: Donor | None) -> str:
-    """The donor's name as shown publicly: 匿名 for an anonymous gift or a donor who asked."""
+    """The donor's name as shown publicly: 匿名 for an anonymous gift or a donor who asked. A merged donor is
+    followed to the donor it was merged into; if either record asked for anonymity, the gift stays anonymous.
+    (The SQL form of this rule, for lists that search and page in the database: fundapp.disclosure.donations.)"""
     if donor is None or donor.anonymous_in_public:
         return anonymous_label()
+    survivor = donor.merged_into
+    if survivor is not None:
+        return anonymous_label() if survivor.anonymous_in_public else survivor.name
     return donor.name
 
 
