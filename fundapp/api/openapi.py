@@ -271,7 +271,7 @@ PATHS = {
                        json_response("StatementYears", "Every year the books cover.")),
     "/statements/{year}": get("getStatements", "A year's statements and statutory ratios", "financial",
                               json_response("Statements", "The statements of the whole foundation."),
-                              [path_param("year", INT, "Calendar year.")]),
+                              [path_param("year", INT, "Calendar year.")], not_found=True),
     "/corrections": get("listCorrections", "Published corrections", "financial",
                         json_response("CorrectionPage", "A page of corrections."), [
                             query("kind", enum(CORRECTION_KINDS), "Only corrections of this kind."),
@@ -288,9 +288,6 @@ PATHS = {
                          {"description": "This document.",
                           "content": {"application/json": {"schema": {"type": "object"}}}}, checked=False),
 }
-
-# A year the books do not cover: the app's ordinary 404 page (not a JSON Error body, unlike the other 404s).
-PATHS["/statements/{year}"]["get"]["responses"]["404"] = {"description": "The books do not cover that year."}
 
 
 def document() -> dict:
