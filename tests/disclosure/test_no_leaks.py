@@ -184,6 +184,7 @@ def _crawl(app, language: str) -> dict[str, int]:
         seen[url] = response.status_code
         assert response.status_code < 500, f"{url} answered {response.status_code}"
         body = response.get_data()
+        response.close()  # file responses (the verifier script) hold their file open until closed
         text = body.decode("utf-8", errors="replace")
         if response.mimetype == "application/json":
             text += json.dumps(response.get_json(), ensure_ascii=False)  # \\u escapes spelled out
