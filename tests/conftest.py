@@ -127,9 +127,29 @@ def client(app, connection):
     return test_client
 
 
+def complete_two_factor(client, open_session, user_id: int) -> None:
+    """After a correct password: pass the pending second step through the web, reading the user's TOTP secret
+    from the database (`open_session()`: a context manager giving a session). Enrols a user who has no
+    authenticator yet (the response shows the recovery codes), else posts the current code."""
+    import pyotp
+
+    from fundapp.auth.models import TwoFactor
+
+    with open_session() as s:
+        credential = s.get(TwoFactor, user_id)
+        secret, pending = credential.secret, credential.pending_secret
+    if secret is None:
+        response = client.post("/auth/login/enrol", data={"code": pyotp.TOTP(pending).now()})
+        assert response.status_code == 200 and "recovery-codes" in response.get_data(as_text=True), response.status
+    else:
+        response = client.post("/auth/login/code", data={"code": pyotp.TOTP(secret).now()})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
 @pytest.fixture()
 def login(client, app_ctx):
-    """`login("finance", "board")` creates a user with those roles, signs the client in, returns the user id."""
+    """`login("finance", "board")` creates a user with those roles, signs the client in, returns the user id.
+    Users whose roles need two-factor sign-in (TWO_FACTOR_ROLES) enrol an authenticator on the way."""
     from tests.factories import PASSWORD, make_user
 
     def sign_in(*roles: str) -> int:
@@ -139,6 +159,8 @@ def login(client, app_ctx):
             email, user_id = user.email, user.id
         response = client.post("/auth/login", data={"email": email, "password": PASSWORD})
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        if response.headers["Location"] == "/auth/login":  # the second step is pending
+            complete_two_factor(client, app_ctx, user_id)
         return user_id
 
     return sign_in

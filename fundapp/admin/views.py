@@ -29,6 +29,7 @@ from fundapp.auth.decorators import roles_required
 from fundapp.auth.forms import ROLE_LABELS, UserEditForm, UserForm
 from fundapp.auth.models import User
 from fundapp.auth.services import create_user, set_password, update_user
+from fundapp.auth.two_factor import is_enrolled, reset_two_factor
 from fundapp.extensions import db
 from fundapp.web import form_service
 
@@ -90,7 +91,19 @@ def user_edit(user_id: int):
         if done.ok:
             flash(_("User %(email)s was saved.", email=user.email), "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=user)
+    return render_template("admin/user_form.html", form=form, user=user, two_factor_on=is_enrolled(user))
+
+
+@bp.post("/users/<int:user_id>/two-factor/reset")
+@roles_required("admin")
+def user_reset_two_factor(user_id: int):
+    """Forget the user's authenticator and recovery codes (a lost phone); audited. They enrol again at sign-in."""
+    user = db.get_or_404(User, user_id)
+    reset_two_factor(db.session, user, current_user)
+    db.session.commit()
+    flash(_("Two-factor sign-in of %(email)s was reset; they set it up again at their next sign-in.",
+            email=user.email), "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
 # --- audit trail ----------------------------------------------------------------------------------------------

@@ -88,6 +88,23 @@ class AuditTag(str, enum.Enum):
     grant_report_accepted = "grants:report:accepted"
     grant_report_returned = "grants:report:returned"
     compliance_duty_done = "compliance:duty:done"
+    login_locked = "auth:login:locked"
+    two_factor_enrolled = "auth:two_factor:enrolled"
+    two_factor_failed = "auth:two_factor:failed"
+    recovery_code_used = "auth:two_factor:recovery_code_used"
+    recovery_codes_regenerated = "auth:two_factor:recovery_codes_regenerated"
+    two_factor_reset = "auth:two_factor:reset"
+    points_posted = "volunteers:points:posted"
+    points_reversed = "volunteers:points:reversed"
+    volunteer_signed_up = "volunteers:signup:created"
+    volunteer_signup_cancelled = "volunteers:signup:cancelled"
+    volunteer_checked_in = "volunteers:signup:checked_in"
+    volunteer_hours_recorded = "volunteers:hours:recorded"
+    volunteer_hours_verified = "volunteers:hours:verified"
+    volunteer_hours_rejected = "volunteers:hours:rejected"
+    volunteer_hours_reversed = "volunteers:hours:reversed"
+    volunteer_reward_redeemed = "volunteers:reward:redeemed"
+    volunteer_certificate_issued = "volunteers:certificate:issued"
 
 
 def jsonable(value: Any) -> Any:

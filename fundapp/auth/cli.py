@@ -8,7 +8,8 @@ import click
 from flask.cli import with_appcontext
 
 from fundapp.auth.models import ROLE_VALUES
-from fundapp.auth.services import AuthError, create_user
+from fundapp.auth.services import AuthError, create_user, find_user_by_email
+from fundapp.auth.two_factor import reset_two_factor
 from fundapp.extensions import db
 
 
@@ -36,3 +37,17 @@ def add_user(email: str, roles: tuple[str, ...], name: str) -> None:
         db.session.rollback()
         raise click.ClickException(error.message) from None
     click.echo(f"added user {user.email} with roles {', '.join(sorted(user.roles))}")
+
+
+@users_cli.command("reset-two-factor")
+@click.argument("email")
+@with_appcontext
+def reset_user_two_factor(email: str) -> None:
+    """Forget a user's authenticator and recovery codes (audited); they set one up again at their next sign-in.
+    For the last administrator who lost their phone; otherwise an admin does this on the user's page."""
+    user = find_user_by_email(db.session, email)
+    if user is None:
+        raise click.ClickException(f"no user with the email {email}")
+    reset_two_factor(db.session, user, None)
+    db.session.commit()
+    click.echo(f"two-factor sign-in of {user.email} was reset")

@@ -1,4 +1,4 @@
-"""Users and their roles."""
+"""Users and their roles, their second factor (TOTP, recovery codes) and the failed sign-in counters."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundapp.db import Base, utcnow
@@ -40,6 +40,8 @@ class User(UserMixin, Base):
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
+    two_factor: Mapped[TwoFactor | None] = relationship(back_populates="user", cascade="all, delete-orphan",
+                                                        passive_deletes=True)
 
     @property
     def roles(self) -> set[str]:
@@ -72,3 +74,48 @@ class UserRole(Base):
     role: Mapped[str] = mapped_column(String(20))
 
     user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class TwoFactor(Base):
+    """A user's TOTP (RFC 6238) secret. `pending_secret` is one shown for enrolment and not yet confirmed with a
+    code; `last_step` is the time step of the last code accepted, so a code is never accepted twice."""
+
+    __tablename__ = "user_two_factor"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    secret: Mapped[str | None] = mapped_column(String(64))
+    pending_secret: Mapped[str | None] = mapped_column(String(64))
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_step: Mapped[int | None] = mapped_column(BigInteger)
+
+    user: Mapped[User] = relationship(back_populates="two_factor")
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
+    @property
+    def enrolled(self) -> bool:
+        return self.secret is not None and self.confirmed_at is not None
+
+
+class RecoveryCode(Base):
+    """A single-use recovery code, stored as an argon2 hash like a password."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_two_factor.user_id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins per email address, known or not (keyed by a hash of the address, so an unknown address
+    locks exactly like a known one and the lockout reveals nothing)."""
+
+    __tablename__ = "sign_in_throttles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

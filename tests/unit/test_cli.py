@@ -83,8 +83,8 @@ def test_users_add_reads_the_password_from_stdin(cli_app):
     "args, stdin, message",
     [
         (["not-an-email", "--role", "admin"], PASSWORD, "not-an-email is not a valid email address"),
-        (["short@example.org", "--role", "admin"], "short", "at least 10 characters"),
-        (["empty@example.org", "--role", "admin"], "", "at least 10 characters"),
+        (["short@example.org", "--role", "admin"], "short", "at least 12 characters"),
+        (["empty@example.org", "--role", "admin"], "", "at least 12 characters"),
         (["wizard@example.org", "--role", "wizard"], PASSWORD, "Invalid value for '--role'"),
         (["norole@example.org"], PASSWORD, "Missing option '--role'"),
     ],

@@ -21,6 +21,7 @@ filter form refusing its own empty state). At the end the ledger must verify (`f
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -49,7 +50,7 @@ from fundapp.grants.models import (
 )
 from fundapp.ledger.invariants import verify_ledger
 from fundapp.ledger.models import Account, Fund, JournalEntry
-from tests.conftest import make_migrated_app
+from tests.conftest import complete_two_factor, make_migrated_app
 
 LOGIN_PATH = "/auth/login"
 READERS = {"finance", "admin", "board"}
@@ -249,12 +250,26 @@ def _problem(response, wanted: str, endpoint: str, roles: frozenset[str]) -> str
     return f"expected 200, got {status} {location}".strip()
 
 
+@contextmanager
+def _session_of(app):
+    with app.app_context():
+        yield db.session
+        db.session.remove()
+
+
+def _user_id(app, email: str) -> int:
+    with _session_of(app) as s:
+        return s.scalar(select(User.id).where(User.email == email))
+
+
 def _crawl_user(app, demo: Demo, email: str, roles: frozenset[str], *, full: bool, language: str,
                 pdfs_seen: set, outcomes: Counter) -> list[str]:
     client = app.test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
     response = client.post(LOGIN_PATH, data={"email": email, "password": DEMO_PASSWORD})
     assert response.status_code == 302, f"{email} cannot sign in: {response.status_code}"
+    if response.headers["Location"] == LOGIN_PATH:  # admin, finance and board enrol an authenticator first
+        complete_two_factor(client, lambda: _session_of(app), _user_id(app, email))
     problems, refused = [], set()
     for target in demo.targets:
         if not (full or (target.every_reader if roles & READERS else target.everyone)):

@@ -13,6 +13,7 @@ from fundapp.auth.services import (
     create_user,
     find_user_by_email,
     hash_password,
+    record_sign_in,
     set_password,
     update_user,
 )
@@ -36,9 +37,11 @@ def test_production_hasher_is_argon2id_too():
     assert hashed.startswith("$argon2id$") and "m=65536" in hashed
 
 
-def test_authenticate_ok_records_login_and_time(session):
+def test_authenticate_ok_then_record_sign_in_records_login_and_time(session):
     user = make_user(session, "board", email="ok@example.org")
     assert authenticate(session, " OK@example.org ", PASSWORD) is user
+    assert user.last_login_at is None and events(session, "auth:login:succeeded") == []  # the 2nd step is to come
+    record_sign_in(session, user, "totp")
     assert user.last_login_at is not None
     [event] = events(session, "auth:login:succeeded")
     assert (event.actor_id, event.subject_id) == (user.id, str(user.id))
@@ -90,7 +93,7 @@ def test_create_user_normalises_and_audits(session):
     [
         ("not an email", PASSWORD, ["donor"], "not a valid email address"),
         ("", PASSWORD, ["donor"], "not a valid email address"),
-        ("short@example.org", "123456789", ["donor"], "at least 10 characters"),
+        ("short@example.org", "123456789", ["donor"], "at least 12 characters"),
         ("role@example.org", PASSWORD, ["donor", "superuser"], "Unknown role: superuser."),
         ("DUP@example.org", PASSWORD, ["donor"], "already exists"),
     ],
@@ -133,7 +136,7 @@ def test_update_user_refuses_unknown_role(session):
 def test_set_password_checks_strength_and_audits(session):
     user = make_user(session, "donor", email="pw@example.org")
     old_hash = user.password_hash
-    with pytest.raises(AuthError, match="at least 10 characters"):
+    with pytest.raises(AuthError, match="at least 12 characters"):
         set_password(session, user, "short", user)
     assert user.password_hash == old_hash
     set_password(session, user, "another-long-password", user)

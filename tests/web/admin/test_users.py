@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from fundapp.audit.models import AuditEvent
 from fundapp.auth.models import User
 from fundapp.auth.services import find_user_by_email
+from tests.conftest import complete_two_factor
 from tests.factories import PASSWORD, make_user
 
 NEW_PASSWORD = "a-long-enough-password"
@@ -35,7 +36,8 @@ def test_admin_creates_a_user_who_can_sign_in(client, login, app_ctx):
     assert "li.ming@example.org" in listing and "Finance" in listing and "Board member" in listing
     client.post("/auth/logout")
     signed_in = client.post("/auth/login", data={"email": "li.ming@example.org", "password": NEW_PASSWORD})
-    assert signed_in.status_code == 302
+    assert signed_in.status_code == 302 and signed_in.headers["Location"] == "/auth/login"  # finance: a 2nd step
+    complete_two_factor(client, app_ctx, user.id)
     assert client.get("/funds/").status_code == 200
     assert client.get("/admin/users").status_code == 403
 
@@ -44,7 +46,7 @@ def test_admin_creates_a_user_who_can_sign_in(client, login, app_ctx):
     "data, message",
     [
         ({"email": "not-an-email"}, "is not a valid email address."),
-        ({"password": "short"}, "A password needs at least 10 characters."),
+        ({"password": "short"}, "A password needs at least 12 characters."),
         ({"email": "taken@example.org"}, "A user with the email taken@example.org already exists."),
         ({"roles": ["wizard"]}, "not a valid choice"),
         ({"email": ""}, "This field is required."),
@@ -114,7 +116,7 @@ def test_short_new_password_rolls_back_the_whole_edit(client, login, app_ctx):
     response = client.post(f"/admin/users/{user_id}/edit", data={
         "name": "Changed", "roles": ["board"], "enabled": "y", "password": "short"})
     assert response.status_code == 200
-    assert "A password needs at least 10 characters." in response.get_data(as_text=True)
+    assert "A password needs at least 12 characters." in response.get_data(as_text=True)
     with app_ctx() as s:
         user = s.get(User, user_id)
         assert (user.name, user.roles) == ("keep", {"donor"})
@@ -171,6 +173,7 @@ def test_disabling_a_user_ends_their_open_session(app, client, login, app_ctx):
     other = app.test_client()
     other.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     assert other.post("/auth/login", data={"email": "soon.off@example.org", "password": PASSWORD}).status_code == 302
+    complete_two_factor(other, app_ctx, user_id)
     assert other.get("/funds/").status_code == 200
     login("admin")
     client.post(f"/admin/users/{user_id}/edit", data={"name": "Off", "roles": ["finance"]})
