@@ -37,6 +37,11 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     PAGE_SIZE = 50
+    # Time bank: points credited per verified hour, and the most a holder's account may hold ("" = no cap).
+    VOLUNTEER_POINTS_PER_HOUR = os.environ.get("VOLUNTEER_POINTS_PER_HOUR", "1")
+    VOLUNTEER_POINTS_MAX_BALANCE = os.environ.get("VOLUNTEER_POINTS_MAX_BALANCE", "")
+    # Points unused this many months after they were earned lapse (`flask volunteers expire-points`); "" = never.
+    VOLUNTEER_POINTS_EXPIRY_MONTHS = os.environ.get("VOLUNTEER_POINTS_EXPIRY_MONTHS", "")
     # Public pages cached per process (fundapp.disclosure.cache); 0 turns the cache off.
     PUBLIC_CACHE_SIZE = int(os.environ.get("PUBLIC_CACHE_SIZE", "512"))
 
@@ -86,6 +91,22 @@ class Config:
     RATIO_WARNING_MARGIN = os.environ.get("RATIO_WARNING_MARGIN", "0.02")  # warn this close to a bound (share)
     COMPLIANCE_DUE_SOON_DAYS = int(os.environ.get("COMPLIANCE_DUE_SOON_DAYS", 14))
     COMPLIANCE_LOOKBACK_DAYS = int(os.environ.get("COMPLIANCE_LOOKBACK_DAYS", 400))  # older duties drop off
+
+    # Sign-in security (fundapp/auth; OWASP ASVS level 2) -----------------------------------------------------
+    # Users holding any of these roles must pass a TOTP second step (enrolment at their first sign-in).
+    TWO_FACTOR_ROLES = tuple(r.strip() for r in os.environ.get("TWO_FACTOR_ROLES", "admin,finance,board").split(",")
+                             if r.strip())
+    TWO_FACTOR_ISSUER = os.environ.get("TWO_FACTOR_ISSUER", "fundapp")  # the name shown in authenticator apps
+    TWO_FACTOR_PENDING_SECONDS = int(os.environ.get("TWO_FACTOR_PENDING_SECONDS", 300))  # password -> code
+    RECOVERY_CODE_COUNT = 10
+    PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", 12))
+    # Lockout: this many failed sign-ins (password or code) for one email address within the window lock it.
+    LOCKOUT_THRESHOLD = int(os.environ.get("LOCKOUT_THRESHOLD", 10))
+    LOCKOUT_WINDOW_SECONDS = int(os.environ.get("LOCKOUT_WINDOW_SECONDS", 15 * 60))
+    LOCKOUT_SECONDS = int(os.environ.get("LOCKOUT_SECONDS", 15 * 60))
+    # A signed-in session ends after this long without a request, and in any case this long after sign-in.
+    SESSION_IDLE_SECONDS = int(os.environ.get("SESSION_IDLE_SECONDS", 30 * 60))
+    SESSION_MAX_SECONDS = int(os.environ.get("SESSION_MAX_SECONDS", 12 * 3600))
 
 
 class DevelopmentConfig(Config):

@@ -118,6 +118,8 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(enterprises_cli)
     from fundapp.notify.cli import notify_cli
     app.cli.add_command(notify_cli)
+    from fundapp.volunteers.cli import volunteers_cli
+    app.cli.add_command(volunteers_cli)
     from fundapp.ops.cli import commands as ops_commands
     for command in ops_commands:
         app.cli.add_command(command)
