@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from fundapp.auth.services import create_user, find_user_by_email
+from fundapp.demo.donations import load_donations
+from fundapp.demo.enterprises import load_enterprises
 from fundapp.demo.entries import DemoBooks, months_back
 from fundapp.funds.services import create_fund
 from fundapp.ledger.chart import seed_chart
@@ -102,6 +104,8 @@ def load_demo(session: Session, today: dt.date | None = None, password: str = DE
     first_month = months_back(today, MONTHS)
     for offset in range(MONTHS):
         books.run_month(months_back(today, MONTHS - offset))
+    giving = f"{load_donations(session, today, funds, users)}; {load_enterprises(session, today, funds, users)}"
     closed = _close_months(session, first_month, months_back(today, 2), users["finance"], today)
     return (f"{FOUNDATION_NAME}: {len(users)} users, {len(funds)} funds, {books.posted} entries "
-            f"({books.reversals} reversals) from {first_month[0]}-{first_month[1]:02d}, {closed} months closed")
+            f"({books.reversals} reversals) from {first_month[0]}-{first_month[1]:02d}, {closed} months closed; "
+            f"{giving}")

@@ -60,6 +60,7 @@ SKIPPED = {"auth.logout", "main.set_language", "inbox.open_message", "static"}
 REDIRECTS = {
     ("auth.login", None): "a signed-in user is sent home",
     ("grants.my_organisation", "applicant"): "an applicant with an organisation is sent to its page",
+    ("enterprises.mine", "enterprise"): "an enterprise user with an enterprise is sent to its page",
 }
 # the applicant's edit pages redirect to the application unless it is a draft (or a revision was started)
 EDIT_PAGES = {"grants.application_edit", "grants.application_submit"}
