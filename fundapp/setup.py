@@ -7,12 +7,12 @@ import os
 from decimal import Decimal
 
 from babel import Locale
-
-from flask import Flask, g, has_request_context, render_template, request, session
+from flask import Flask, abort, g, has_request_context, jsonify, render_template, request, session
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.routing import IntegerConverter
 
 from fundapp.dates import local_today
 from fundapp.errors import DomainError
@@ -62,11 +62,31 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=lambda: parsed_locale(select_locale()),
                    default_translation_directories=os.path.join(app.root_path, "translations"))
     _init_login(app)
+    app.url_map.converters["int"] = DatabaseInteger
+    app.before_request(_refuse_nul_characters)
     _register_blueprints(app)
     _register_cli(app)
     _register_errors(app)
     _register_template_helpers(app)
     app.after_request(_security_headers)
+
+
+class DatabaseInteger(IntegerConverter):
+    """`<int:...>` ids fit the database's integer columns: a larger number is a 404 without a query (PostgreSQL
+    would refuse it with an error)."""
+
+    def __init__(self, url_map, fixed_digits: int = 0, min: int | None = None, max: int | None = 2**31 - 1,
+                 signed: bool = False) -> None:
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def _refuse_nul_characters():
+    """A NUL character can never be stored (PostgreSQL refuses it in text): refuse it up front as bad input."""
+    values = [request.path, *request.args.values(), *(request.form.values() if request.form else ())]
+    if any("\x00" in value for value in values):
+        if request.path.startswith(OPEN_DATA_PREFIX):
+            return jsonify({"error": "bad_request", "message": "NUL characters are not allowed"}), 400
+        abort(400)
 
 
 def _init_login(app: Flask) -> None:
@@ -145,7 +165,12 @@ def _register_errors(app: Flask) -> None:
 
     app.register_error_handler(400, lambda e: page(400, _("Bad request"), _("The request could not be understood.")))
     app.register_error_handler(403, lambda e: page(403, _("Not allowed"), _("Your roles do not allow this page.")))
-    app.register_error_handler(404, lambda e: page(404, _("Not found"), _("There is no such page.")))
+    def not_found(e):
+        if request.path.startswith(OPEN_DATA_PREFIX):  # the open-data API answers in JSON, even for unknown URLs
+            return jsonify({"error": "not_found", "message": "There is no such resource."}), 404
+        return page(404, _("Not found"), _("There is no such page."))
+
+    app.register_error_handler(404, not_found)
     app.register_error_handler(405, lambda e: page(405, _("Not allowed"), _("That method is not allowed here.")))
     app.register_error_handler(
         413, lambda e: page(413, _("File too large"), _("The file is larger than this site accepts."))
