@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, aliased
 
 from fundapp.dates import DEFAULT_TIMEZONE
 from fundapp.disclosure import scope
+from fundapp.disclosure.paging import Page
 from fundapp.donations.models import Donation, Donor, Receipt, receipt_label
 from fundapp.enterprises.models import Enterprise, EnterprisePayment, ReportRevision, RevenueReport, RevisionStatus
 from fundapp.grants.models import Award, Organisation, TranchePayment
@@ -75,34 +76,7 @@ class Correction:
                 "reverses_seq": self.reverses_seq}
 
 
-@dataclass
-class CorrectionPage:
-    """One page of corrections, shaped like Flask-SQLAlchemy's Pagination for the `pager` macro."""
-
-    items: list[Correction]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
+CorrectionPage = Page  # a page of this list (fundapp.disclosure.paging)
 
 
 # --- the union ----------------------------------------------------------------------------------------------------

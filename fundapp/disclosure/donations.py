@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from fundapp.disclosure.paging import Page
 from fundapp.disclosure.scope import public_fund_ids_query
 from fundapp.donations.models import Donation, DonationMethod, DonationStatus, Donor
 from fundapp.ledger.models import Fund, JournalEntry
@@ -51,34 +52,6 @@ class Totals:
     corrected: int = 0
 
 
-@dataclass
-class Page:
-    """What the `pager` macro reads, for a list paged by hand (rows of columns, not ORM objects)."""
-
-    items: list
-    page: int
-    per_page: int
-    total: int
-    pages: int = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.pages = max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 def _donor_columns():

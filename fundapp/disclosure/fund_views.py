@@ -7,7 +7,6 @@ unknown fund is a 404.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from flask import abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
@@ -21,6 +20,7 @@ from fundapp.auth.decorators import public
 from fundapp.dates import local_today
 from fundapp.disclosure.cache import cached_page
 from fundapp.disclosure.funds import FundList, PublicFund, find_public_fund, fund_detail, list_public_funds
+from fundapp.disclosure.paging import Page
 from fundapp.disclosure.scope import other_funds_label
 from fundapp.disclosure.views import bp, page_number
 from fundapp.donations.forms import METHOD_LABELS
@@ -49,34 +49,7 @@ class PublicFundFilterForm(GetForm):
                 "sort": self.sort.data if self.sort.data in PUBLIC_SORT_LABELS else "code"}
 
 
-@dataclass
-class ListPage:
-    """One page of an in-memory list, shaped like Flask-SQLAlchemy's pagination for the `pager` macro."""
-
-    items: list
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
+ListPage = Page  # a page of this list (fundapp.disclosure.paging)
 
 
 def page_of(rows: list, page: int) -> ListPage:

@@ -20,6 +20,7 @@ from decimal import Decimal
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from fundapp.disclosure.paging import Page
 from fundapp.disclosure.scope import other_funds_label
 from fundapp.grants.models import (
     ApplicationVersion,
@@ -90,34 +91,6 @@ class Totals:
     paid: Decimal
 
 
-@dataclass
-class Page:
-    """One page of rows, with what the `pager` macro reads."""
-
-    items: list[GrantRow]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return min(self.page - 1, self.pages)
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 # --- the selection ------------------------------------------------------------------------------------------------

@@ -282,7 +282,8 @@ def test_bad_parameters(client, app_ctx):
         assert response.status_code == 400, query
         assert response.get_json()["error"] == "bad_request", query
     assert client.get("/api/v1/grants/1?x=1").status_code in (400, 404)
-    for query in ("year=abc", "status=paid", "sort=name", "fund=NOPE", "programme=%00", "page=-1", "page=abc",
+    assert client.get("/public/grants?programme=%00").status_code == 400  # a NUL is refused before the database
+    for query in ("year=abc", "status=paid", "sort=name", "fund=NOPE", "programme=NOPE", "page=-1", "page=abc",
                   "q=" + "x" * 500, "year=99999"):
         response = client.get(f"/public/grants?{query}")
         assert response.status_code == 200, query
