@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import jsonify, request, url_for
 from sqlalchemy import func, select
 
-from fundapp.api.views import BadParameter, bp, check_params, int_param, page_args, paged
+from fundapp.api.views import BadParameter, bp, check_params, int_param, not_found, page_args, paged
 from fundapp.auth.decorators import public
 from fundapp.disclosure import enterprises as returns
 from fundapp.extensions import db
@@ -83,9 +83,7 @@ def enterprise(enterprise_id: int):
     check_params(request.args, frozenset())
     found = returns.find_listed(db.session, enterprise_id)
     if found is None:
-        response = jsonify({"error": "not_found", "message": f"no public enterprise {enterprise_id}"})
-        response.status_code = 404
-        return response
+        return not_found(f"no public enterprise {enterprise_id}")
     summary = returns.summaries(db.session, [found.id], None)[found.id]
     response = jsonify({
         "id": found.id, "name": found.name, "sector": found.sector, "community": found.community,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import jsonify, request, url_for
 
-from fundapp.api.views import BadParameter, bp, check_params, int_param, page_args, paged
+from fundapp.api.views import BadParameter, bp, check_params, int_param, not_found, page_args, paged
 from fundapp.auth.decorators import public
 from fundapp.dates import local_today
 from fundapp.disclosure import financial as published
@@ -45,9 +45,7 @@ def statements(year: int):
     check_params(request.args, NO_PARAMS)
     today = local_today()
     if year not in published.book_years(db.session, today):
-        response = jsonify({"error": "not_found", "message": f"the books do not cover {year}"})
-        response.status_code = 404
-        return response
+        return not_found(f"the books do not cover {year}")
     ratios = published.year_ratios(db.session, [year], today)[0]
     return _cached(jsonify({
         "year": year, "unit": "CNY",

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from flask import jsonify, request, url_for
 
-from fundapp.api.views import BadParameter, bp, check_params, page_args, paged
+from fundapp.api.views import BadParameter, bp, check_params, not_found, page_args, paged
 from fundapp.auth.decorators import public
 from fundapp.dates import local_today
 from fundapp.disclosure.funds import (
@@ -67,9 +67,7 @@ def fund(code: str):
     check_params(request.args, frozenset())
     found = find_public_fund(db.session, code)
     if found is None:
-        response = jsonify({"error": "not_found", "message": f"no public fund '{code}'"})
-        response.status_code = 404
-        return response
+        return not_found(f"no public fund '{code}'")
     today, kinds = local_today(), account_types(db.session)
     item = fund_item(public_fund_figures(db.session, found, today, kinds))
     item["monthly"] = [{"month": m.month, "income": money(m.income), "spending": money(m.spending)}

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from flask import jsonify, request, url_for
 
-from fundapp.api.views import BadParameter, bp, check_params, int_param, page_args, paged
+from fundapp.api.views import BadParameter, bp, check_params, int_param, not_found, page_args, paged
 from fundapp.auth.decorators import public
 from fundapp.disclosure.grants import (
     DEFAULT_SORT,
@@ -127,9 +127,7 @@ def grant(award_id: int):
     check_params(request.args, frozenset())
     detail = grant_detail(db.session, award_id)
     if detail is None:
-        response = jsonify({"error": "not_found", "message": f"no grant {award_id}"})
-        response.status_code = 404
-        return response
+        return not_found(f"no grant {award_id}")
     response = jsonify(detail_item(detail))
     response.headers["Cache-Control"] = "public, max-age=60"
     return response

@@ -32,6 +32,13 @@ def int_param(args, name: str, default: int, low: int, high: int | None = None) 
     return value
 
 
+def not_found(message: str) -> Response:
+    """The API's 404: the same JSON body as the app answers for an unknown /api/v1 URL."""
+    response = jsonify({"error": "not_found", "message": message})
+    response.status_code = 404
+    return response
+
+
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
 

@@ -122,16 +122,6 @@ def funds_csv():
     return csvexport.response(iter(lines), f"funds-{local_today().isoformat()}.csv")
 
 
-def grant_url(award_id: int, number: str) -> str | None:
-    """The public grant page of an award, if that page exists (it is written elsewhere)."""
-    if not has_endpoint("disclosure.grant"):
-        return None
-    rule = next(iter(current_app.url_map.iter_rules("disclosure.grant")))
-    values = {"award_id": award_id, "number": number, "award_number": number, "grant_id": award_id, "id": award_id}
-    if not rule.arguments <= set(values):
-        return None
-    return url_for("disclosure.grant", **{name: values[name] for name in rule.arguments})
-
 
 @bp.get("/funds/<code>")
 @public
@@ -143,12 +133,11 @@ def fund(code: str):
     detail = fund_detail(db.session, found, local_today())
     donations_url = (url_for("disclosure.donations", fund=found.code)
                      if has_endpoint("disclosure.donations") else None)
-    grant_links = {award.id: grant_url(award.id, award.number) for award in detail.awards}
     spec = {"type": "bar",
             "labels": [m.month for m in detail.monthly],
             "series": [{"name": _("Income"), "values": [f"{m.income:.2f}" for m in detail.monthly]},
                        {"name": _("Spending"), "values": [f"{m.spending:.2f}" for m in detail.monthly]}]}
     return render_template("disclosure/fund.html", detail=detail, f=detail.fund, spec=spec, today=local_today(),
-                           donations_url=donations_url, grant_links=grant_links,
+                           donations_url=donations_url,
                            json_url=url_for("api.fund", code=found.code) if has_endpoint("api.fund") else None,
                            **labels())

@@ -40,16 +40,6 @@ def foundation_info() -> dict:
             "type": FOUNDATION_TYPES.get(kind, kind), "site_url": config.get("SITE_URL") or ""}
 
 
-def grant_url(award_id: int, number: str) -> str | None:
-    """The public page of an award, if that page exists (built from whichever argument its rule takes)."""
-    if not has_endpoint("disclosure.grant"):
-        return None
-    rule = next(iter(current_app.url_map.iter_rules("disclosure.grant")))
-    values = {"award_id": award_id, "number": number, "award_number": number, "grant_id": award_id, "id": award_id}
-    if not rule.arguments <= set(values):
-        return None
-    return url_for("disclosure.grant", **{name: values[name] for name in rule.arguments})
-
 
 @bp.get("/")
 @public
@@ -58,8 +48,6 @@ def home():
     period = period_arg(request.args.get("period"))
     data = home_data(db.session, local_today(), period)
     sections = [(url_for(endpoint), title, text) for endpoint, title, text in SECTIONS if has_endpoint(endpoint)]
-    grant_links = {award.id: grant_url(award.id, award.number) for award in data.awards}
-    grant_links.update({report.award_id: grant_url(report.award_id, report.award_number) for report in data.reports})
     return render_template("disclosure/home.html", data=data, info=foundation_info(), sections=sections,
-                           grant_links=grant_links, spec=data.sankey.spec(), licence=DATA_LICENCE,
+                           spec=data.sankey.spec(), licence=DATA_LICENCE,
                            licence_url=DATA_LICENCE_URL, other_label=other_funds_label())
