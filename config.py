@@ -44,6 +44,7 @@ class Config:
     VOLUNTEER_POINTS_EXPIRY_MONTHS = os.environ.get("VOLUNTEER_POINTS_EXPIRY_MONTHS", "")
     # Public pages cached per process (fundapp.disclosure.cache); 0 turns the cache off.
     PUBLIC_CACHE_SIZE = int(os.environ.get("PUBLIC_CACHE_SIZE", "512"))
+    PUBLIC_VERSION_POOL_SIZE = 4  # connections per process for the cache's version query (one per thread)
 
     # Donation imports: uploads are kept outside the web root under random names until imported.
     IMPORT_FOLDER = os.environ.get("IMPORT_FOLDER") or str(INSTANCE_DIR / "imports")

@@ -17,12 +17,13 @@ from functools import wraps
 from flask import current_app, make_response, request
 from flask_babel import get_locale
 from flask_login import current_user
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Connection, Engine
 
 from fundapp.dates import local_today
 from fundapp.extensions import db
 
-VERSION_SQL = text("SELECT (SELECT seq FROM ledger_head WHERE id = 1), (SELECT max(id) FROM audit_events)")
+VERSION_SQL = "SELECT (SELECT seq FROM ledger_head WHERE id = 1), (SELECT max(id) FROM audit_events)"
 STORED_HEADERS = ("Content-Type", "Content-Disposition")
 
 
@@ -63,9 +64,48 @@ def page_cache() -> LRU:
     return cache
 
 
-def data_version() -> tuple[int, int]:
-    seq, audit_id = db.session.execute(VERSION_SQL).one()
+def _version_engine() -> Engine:
+    """An engine of its own for the version query: autocommit and no pre-ping, so the query is one round trip
+    (through the app's session it is four: pre-ping, BEGIN, the query, ROLLBACK) and a cached page touches
+    neither the session nor its pool. A dropped connection is noticed by the query itself (see data_version)."""
+    engine = current_app.extensions.get("public_version_engine")
+    if engine is None:
+        engine = create_engine(db.engine.url, isolation_level="AUTOCOMMIT", pool_pre_ping=False,
+                               pool_size=current_app.config["PUBLIC_VERSION_POOL_SIZE"], max_overflow=current_app.config["PUBLIC_VERSION_POOL_SIZE"])
+        engine = current_app.extensions.setdefault("public_version_engine", engine)
+    return engine
+
+
+def _ask(session) -> tuple[int, int]:
+    seq, audit_id = session.execute(text(VERSION_SQL)).one()
     return seq or 0, audit_id or 0
+
+
+def data_version() -> tuple[int, int]:
+    """(ledger head seq, newest audit event id) as committed now."""
+    bind = db.session.get_bind()
+    if isinstance(bind, Connection) or db.session().in_transaction() or bind.url.database in (None, "", ":memory:"):
+        # The session is pinned to one connection (a test's outer transaction), has work of its own under way,
+        # or the database lives in this connection's memory: only the session's connection sees what it sees.
+        return _ask(db.session)
+    engine = _version_engine()
+    for attempt in (1, 2):
+        # The driver's own cursor: the statement has no parameters and one row, SQLAlchemy's execution context
+        # would be a third of the cost of a cached page.
+        conn = engine.raw_connection()
+        try:
+            cursor = conn.cursor()
+            cursor.execute(VERSION_SQL)
+            seq, audit_id = cursor.fetchone()
+            cursor.close()
+            return seq or 0, audit_id or 0
+        except engine.dialect.loaded_dbapi.Error:
+            conn.invalidate()  # the server restarted or the connection broke: one retry on a new connection
+            if attempt == 2:
+                raise
+        finally:
+            conn.close()
+    raise AssertionError("unreachable")
 
 
 def _key() -> tuple:

@@ -15,10 +15,13 @@ import pytest
 from flask import abort
 from flask_babel import refresh
 from flask_login import login_user
+from sqlalchemy import text
 
 from fundapp.audit.services import AuditTag, record_event
 from fundapp.disclosure import cache as cache_module
-from fundapp.disclosure.cache import LRU, cached_page, page_cache
+from fundapp.disclosure.cache import LRU, cached_page, data_version, page_cache
+from fundapp.extensions import db
+from tests.conftest import make_migrated_app
 from tests.factories import make_fund, make_user, post
 
 
@@ -128,3 +131,44 @@ def test_lru_keeps_the_most_recently_used():
     assert lru.get("a") == 1  # "b" is now the least recently used
     lru.put("c", 3)
     assert (lru.get("a"), lru.get("b"), lru.get("c"), len(lru)) == (1, None, 3, 2)
+
+
+@pytest.fixture()
+def committed_app(backend, fresh_database_url):
+    """An app on a database of its own, where changes are committed (the version engine is a second connection)."""
+    app = make_migrated_app(fresh_database_url(backend, "version"))
+    yield app
+    with app.app_context():
+        engine = app.extensions.pop("public_version_engine", None)
+        if engine is not None:
+            engine.dispose()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_version_query_runs_on_its_own_connection_and_sees_each_commit(committed_app):
+    with committed_app.app_context():
+        first = data_version()
+        assert "public_version_engine" in committed_app.extensions  # the one-round-trip path, not the session's
+        record_event(db.session, AuditTag.compliance_duty_done, None, "probe", 1)
+        db.session.flush()
+        # uncommitted work of this session: asked through the session itself, which sees it
+        pending = data_version()
+        assert pending[1] > first[1]
+        db.session.commit()
+        assert data_version() == pending  # committed: the version connection sees it too
+        db.session.rollback()
+        assert not db.session().in_transaction()
+
+
+def test_the_version_query_reconnects_after_its_connection_is_killed(committed_app, backend):
+    if backend != "postgresql":
+        pytest.skip("killing a server connection is a PostgreSQL test")
+    with committed_app.app_context():
+        first = data_version()
+        engine = committed_app.extensions["public_version_engine"]
+        with engine.connect() as conn:
+            victim = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with db.engine.connect() as admin:
+            assert admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": victim}).scalar()
+        assert data_version() == first  # the dead pooled connection is replaced, the visitor sees no error
