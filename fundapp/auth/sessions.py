@@ -8,6 +8,8 @@ time), `SEEN_AT` (last request) and `MFA` (the second step was passed); one with
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 
 from flask import current_app, flash, request, session
@@ -22,6 +24,7 @@ PENDING = "auth_pending"
 AUTH_AT = "auth_at"
 SEEN_AT = "auth_seen"
 MFA = "auth_mfa"
+STAMP = "auth_stamp"  # the credentials the session was signed in with (see credential_stamp)
 KEPT = ("lang",)  # survives the session being renewed
 SEEN_RESOLUTION = 60  # seconds: SEEN_AT is rewritten at most this often (one Set-Cookie a minute, not per page)
 
@@ -63,6 +66,21 @@ def cancel_pending() -> None:
     session.pop(PENDING, None)
 
 
+def credential_stamp(user: User) -> str:
+    """A keyed digest of what proves who the user is: the password hash and the two-factor secret. A session
+    holding another stamp is ended, so a password change, an admin's password reset or a two-factor reset signs the
+    user out of every other browser (ASVS 3.3.3). Keyed with SECRET_KEY: the session cookie is signed, not secret."""
+    credential = user.two_factor
+    secret = (credential.secret or "") if credential is not None else ""
+    material = f"{user.password_hash}\x00{secret}".encode()
+    return hmac.new(current_app.secret_key.encode(), material, hashlib.sha256).hexdigest()[:32]
+
+
+def keep_signed_in(user: User) -> None:
+    """The user changed their own credentials in this session: it stays signed in (the others end)."""
+    session[STAMP] = credential_stamp(user)
+
+
 def finish_sign_in(user: User, *, remember: bool, second_factor: str | None) -> None:
     """Sign the user in on a new session. "Keep me signed in" keeps the cookie across browser restarts (until
     PERMANENT_SESSION_LIFETIME); it never outlives the idle and absolute limits. No remember-me token is used."""
@@ -70,6 +88,7 @@ def finish_sign_in(user: User, *, remember: bool, second_factor: str | None) -> 
     login_user(user, remember=False)
     now = _now()
     session[AUTH_AT], session[SEEN_AT], session[MFA] = now, now, second_factor is not None
+    session[STAMP] = credential_stamp(user)
     session.permanent = bool(remember)
 
 
@@ -87,6 +106,8 @@ def _expiry_reason(user: User) -> str | None:
     now, auth_at, seen_at = _now(), session.get(AUTH_AT), session.get(SEEN_AT)
     if auth_at is None or seen_at is None:
         return "unknown"  # signed in some other way (an old session or a remember-me cookie)
+    if not hmac.compare_digest(str(session.get(STAMP, "")), credential_stamp(user)):
+        return "credentials"  # the password or the second factor changed since this session signed in
     if now - float(seen_at) > int(current_app.config["SESSION_IDLE_SECONDS"]):
         return "idle"
     if now - float(auth_at) > int(current_app.config["SESSION_MAX_SECONDS"]):
@@ -109,5 +130,6 @@ def guard_session() -> None:
     messages = {
         "idle": _("You were signed out after a while without activity. Please sign in again."),
         "lifetime": _("Your session reached its time limit. Please sign in again."),
+        "credentials": _("Your password or two-factor sign-in was changed. Please sign in again."),
     }
     flash(messages.get(reason, _("Please sign in again.")), "info")

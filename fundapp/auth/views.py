@@ -209,7 +209,8 @@ def change_password():
                 form.password.errors.append(error.message)
             else:
                 db.session.commit()
-                flash(_("Your password was changed."), "success")
+                sessions.keep_signed_in(current_user)
+                flash(_("Your password was changed. Other browsers signed in as you were signed out."), "success")
                 return redirect(url_for("main.index"))
     return render_template("auth/password.html", form=form)
 
@@ -285,5 +286,6 @@ def account_enrol_confirm():
             db.session.commit()
             session.pop(REENROL, None)
             session[sessions.MFA] = True
+            sessions.keep_signed_in(current_user)
             return render_template("auth/recovery_codes.html", codes=codes, next_url=url_for("auth.account"))
     return _account_page(enrol_form=form)

@@ -430,3 +430,47 @@ def test_login_fixture_completes_the_second_step(client, login, app_ctx):
     assert client.get("/admin/users").status_code == 200
     with app_ctx() as s:
         assert s.get(TwoFactor, user_id).enrolled
+
+
+# --- a change of credentials ends the user's other sessions -----------------------------------------------------
+
+NEW_PASSWORD = "another-long-passphrase-2026"
+
+
+def second_browser(app):
+    other = app.test_client()
+    other.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return other
+
+
+def test_a_password_change_signs_out_the_other_browsers_but_not_this_one(app, client, app_ctx, clock, enrolled):
+    other = second_browser(app)
+    for browser in (client, other):
+        assert password_step(browser, enrolled["email"]).headers["Location"] == "/auth/login"
+        assert browser.post("/auth/login/code", data={"code": clock.code(enrolled["secret"])}).status_code == 302
+        clock.advance(30)  # a code is accepted once: the next browser waits for the next step
+    assert signed_in(client) and signed_in(other)
+    response = client.post("/auth/password", data={"current": PASSWORD, "password": NEW_PASSWORD,
+                                                   "confirm": NEW_PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    assert signed_in(client)  # the browser that changed it stays signed in
+    assert not signed_in(other)
+    assert "was changed. Please sign in again" in other.get("/auth/login").get_data(as_text=True)
+
+
+def test_an_admin_reset_of_two_factor_signs_the_user_out(app, client, login, app_ctx, clock, enrolled):
+    user_browser = second_browser(app)
+    password_step(user_browser, enrolled["email"])
+    assert user_browser.post("/auth/login/code", data={"code": clock.code(enrolled["secret"])}).status_code == 302
+    assert signed_in(user_browser)
+    login("admin")
+    assert client.post(f"/admin/users/{enrolled['id']}/two-factor/reset").status_code == 302
+    assert not signed_in(user_browser)
+
+
+def test_a_session_keeps_going_while_the_credentials_stay_the_same(client, clock, enrolled):
+    password_step(client, enrolled["email"])
+    client.post("/auth/login/code", data={"code": clock.code(enrolled["secret"])})
+    for _n in range(5):
+        clock.advance(10 * 60)
+        assert signed_in(client)
