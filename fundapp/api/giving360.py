@@ -1,6 +1,7 @@
 """Grants in the 360Giving Data Standard: /api/v1/grants/360giving.json and /api/v1/grants/360giving.csv.
 
-One grant per award from a public fund (awards from funds that are not public are left out). The package
+One grant per award, every grant made, as /public/grants lists them: 360Giving names the programme, never the
+fund, so a grant from a fund that is not public shows nothing of that fund. The package
 follows fundapp/api/schemas/360giving/360-giving-package-schema.json (validated in tests/unit/test_giving360.py).
 
 - Grant ids are "<GIVING360_PREFIX>-<award number>". The default prefix "360G-fundapp" is a placeholder: a real
@@ -29,7 +30,6 @@ from fundapp.api.views import bp
 from fundapp.auth.decorators import public
 from fundapp.extensions import db
 from fundapp.grants.models import Application, Award
-from fundapp.ledger.models import Fund
 
 ORG_ID_SCHEME = "CN-USCC"
 CURRENCY = "CNY"
@@ -72,7 +72,7 @@ def _iso(moment: dt.datetime) -> str:
 
 def public_awards(session) -> list[Award]:
     return list(session.scalars(
-        select(Award).join(Fund, Fund.id == Award.fund_id).where(Fund.is_public.is_(True))
+        select(Award)
         .options(selectinload(Award.application).selectinload(Application.versions),
                  selectinload(Award.decision), selectinload(Award.programme))
         .order_by(Award.id)))

@@ -1,5 +1,6 @@
 """The 360Giving export: valid against the standard's schemas (copied into the repo, resolved offline), one grant
-per award from a public fund only, exact amount digits in the JSON text, the flat CSV, and no contact data."""
+per grant made (as on /public/grants; a fund that is not public is never named), exact amount digits in the JSON
+text, the flat CSV, and no contact data."""
 
 from __future__ import annotations
 
@@ -61,23 +62,27 @@ def awards(app_ctx) -> dict:
         hidden = make_award(s, "777.01", fund=hidden_fund)
         s.commit()
         return {"shown": shown.number, "hidden": hidden.number, "reg_no": org.reg_no,
+                "hidden_fund": [hidden_fund.code, hidden_fund.name],
                 "programme": (shown.programme.code, shown.programme.title), "title": shown.title,
                 "private": [org.contact_email, org.contact_name, PHONE, org.address, org.bank_account_no,
                             hidden.organisation.contact_email, hidden.organisation.bank_account_no]}
 
 
-def test_json_is_valid_360giving_with_exact_amounts_and_only_public_funds(client, app_ctx):
+def test_json_is_valid_360giving_with_exact_amounts_and_every_grant_made(client, app_ctx):
     made = awards(app_ctx)
     response = client.get("/api/v1/grants/360giving.json")
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     text = response.get_data(as_text=True)
     assert '"amountAwarded": 12345.67' in text
-    assert "777.01" not in text and made["hidden"] not in text
     data = json.loads(text, parse_float=Decimal)
     errors = [error.message for error in validator().iter_errors(data)]
     assert errors == []
-    [grant] = data["grants"]
+    # every grant made is listed, as on /public/grants; a fund that is not public is never named
+    grant, other = data["grants"]
+    assert other["id"] == f"360G-fundapp-{made['hidden']}" and other["amountAwarded"] == Decimal("777.01")
+    for secret in made["hidden_fund"]:
+        assert secret not in text
     assert grant["id"] == f"360G-fundapp-{made['shown']}"
     assert grant["amountAwarded"] == Decimal("12345.67")
     assert grant["currency"] == "CNY"
@@ -146,7 +151,7 @@ def test_csv_has_360giving_columns_and_the_public_row(client, app_ctx):
                    "Recipient Org:Identifier", "Recipient Org:Name", "Funding Org:Identifier", "Funding Org:Name",
                    "Grant Programme:Code", "Grant Programme:Title"):
         assert column in header
-    assert len(rows) == 2
+    assert len(rows) == 3
     row = dict(zip(header, rows[1], strict=True))
     assert row["Identifier"] == f"360G-fundapp-{made['shown']}"
     assert row["Amount Awarded"] == "12345.67"
@@ -156,7 +161,9 @@ def test_csv_has_360giving_columns_and_the_public_row(client, app_ctx):
     assert row["Grant Programme:Code"] == made["programme"][0]
     for private in made["private"]:
         assert private not in text
-    assert made["hidden"] not in text and "@" not in text
+    assert rows[2][0] == f"360G-fundapp-{made['hidden']}" and "@" not in text
+    for secret in made["hidden_fund"]:
+        assert secret not in text
 
 
 def test_empty_export_is_well_formed(client):
