@@ -44,6 +44,7 @@ class Config:
     VOLUNTEER_POINTS_EXPIRY_MONTHS = os.environ.get("VOLUNTEER_POINTS_EXPIRY_MONTHS", "")
     # Public pages cached per process (fundapp.disclosure.cache); 0 turns the cache off.
     PUBLIC_CACHE_SIZE = int(os.environ.get("PUBLIC_CACHE_SIZE", "512"))
+    IMPORT_STALE_SECONDS = int(os.environ.get("IMPORT_STALE_SECONDS", "900"))  # an import this quiet was abandoned
     PUBLIC_VERSION_POOL_SIZE = 4  # connections per process for the cache's version query (one per thread)
 
     # Donation imports: uploads are kept outside the web root under random names until imported.

@@ -132,6 +132,12 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(compliance_bp)
     from fundapp.api.views import bp as api_bp
     app.register_blueprint(api_bp)
+    from fundapp.volunteers.certificate_views import bp as certificates_bp
+    from fundapp.volunteers.points_views import bp as points_bp
+    from fundapp.volunteers.portal_views import bp as volunteer_portal_bp
+    from fundapp.volunteers.views import bp as volunteers_bp
+    for blueprint in (volunteers_bp, points_bp, volunteer_portal_bp, certificates_bp):
+        app.register_blueprint(blueprint)
     from fundapp.disclosure.views import bp as disclosure_bp
     app.register_blueprint(disclosure_bp)
     # Only sign-in is rate-limited; the read-only public site and API skip the limiter's per-request work.

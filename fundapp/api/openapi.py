@@ -156,6 +156,19 @@ LEDGER_ENTRY = obj({
 LEDGER_ENTRIES = obj({"entries": array(ref("LedgerEntry")), "next": nullable(URI)})
 GIVING360 = {"type": "object", "required": ["grants"], "properties": {"grants": array({"type": "object"})},
              "description": "A 360Giving Data Standard package (amounts are JSON numbers there, per the standard)."}
+HOURS = {"type": "string", "pattern": r"^[0-9]+\.[0-9]{2}$", "description": "Hours (or points), two decimals.",
+         "examples": ["2.50"]}
+VOLUNTEER_TOTALS = {"hours": HOURS, "volunteers": INT, "people_served": INT, "activities": INT}
+VOLUNTEER_GROUP = obj({"label": TEXT, "hours": HOURS, "volunteers": INT, "people_served": INT})
+VOLUNTEER_SERVICE = obj({
+    "year": nullable(INT), "this_year": obj({"year": INT, **VOLUNTEER_TOTALS}), "all_time": obj(VOLUNTEER_TOTALS),
+    "projects": array(obj({**VOLUNTEER_GROUP["properties"], "grant": nullable(URI)})),
+    "communities": array(VOLUNTEER_GROUP), "top_activities": array(VOLUNTEER_GROUP),
+    "rewards_redeemed": array(obj({"reward": TEXT, "given_by": TEXT, "quantity": INT, "points": HOURS})),
+    "honour_roll": obj({"named": array(obj({"name": TEXT, "hours": HOURS})), "others": INT, "others_hours": HOURS}),
+    "page": URI,
+}, "Verified volunteer hours (in `year`, or all time when it is null) by project, community and activity; rewards "
+   "exchanged for points; volunteers named only with their consent, the others counted.")
 ERROR = obj({"error": TEXT, "message": TEXT}, "A refused request: `error` is a code (bad_request, not_found).")
 
 
@@ -175,7 +188,7 @@ SCHEMAS = {
     "StatementYears": STATEMENT_YEARS, "Statement": STATEMENT, "Check": CHECK, "Statements": STATEMENTS,
     "Correction": CORRECTION, "CorrectionPage": paged_schema("Correction"),
     "LedgerHead": LEDGER_HEAD, "LedgerEntry": LEDGER_ENTRY, "LedgerEntries": LEDGER_ENTRIES,
-    "Giving360Package": GIVING360,
+    "Giving360Package": GIVING360, "VolunteerService": VOLUNTEER_SERVICE,
 }
 
 
@@ -284,6 +297,9 @@ PATHS = {
                                      "Entries with a greater sequence number."),
                                query("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 500},
                                      "At most this many entries.")]),
+    "/volunteers": get("getVolunteerService", "Volunteer service: hours, projects, rewards, honour roll", "volunteers",
+                       json_response("VolunteerService", "The figures of the public volunteer page."),
+                       [year_param(description="Only this calendar year (up to this year); all time without it.")]),
     "/openapi.json": get("getOpenApi", "The OpenAPI 3.1 document of this API", "meta",
                          {"description": "This document.",
                           "content": {"application/json": {"schema": {"type": "object"}}}}, checked=False),

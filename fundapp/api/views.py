@@ -79,4 +79,5 @@ from fundapp.api import (  # noqa: E402,F401  (register each area's routes on bp
     grants,
     ledger,
     openapi,
+    volunteers,
 )

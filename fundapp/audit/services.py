@@ -105,6 +105,13 @@ class AuditTag(str, enum.Enum):
     volunteer_hours_reversed = "volunteers:hours:reversed"
     volunteer_reward_redeemed = "volunteers:reward:redeemed"
     volunteer_certificate_issued = "volunteers:certificate:issued"
+    volunteer_created = "volunteers:volunteer:created"
+    volunteer_updated = "volunteers:volunteer:updated"
+    volunteer_activity_created = "volunteers:activity:created"
+    volunteer_activity_updated = "volunteers:activity:updated"
+    volunteer_shift_added = "volunteers:shift:added"
+    volunteer_reward_created = "volunteers:reward:created"
+    volunteer_reward_updated = "volunteers:reward:updated"
 
 
 def jsonable(value: Any) -> Any:

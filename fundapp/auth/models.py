@@ -20,6 +20,8 @@ class Role(str, enum.Enum):
     donor = "donor"
     applicant = "applicant"
     enterprise = "enterprise"
+    volunteer = "volunteer"  # their own time account, sign-ups, certificates and the points catalogue
+    organiser = "organiser"  # social workers and organisations running volunteer activities
 
 
 ROLE_VALUES = tuple(role.value for role in Role)

@@ -70,8 +70,9 @@ def _version_engine() -> Engine:
     neither the session nor its pool. A dropped connection is noticed by the query itself (see data_version)."""
     engine = current_app.extensions.get("public_version_engine")
     if engine is None:
+        size = current_app.config["PUBLIC_VERSION_POOL_SIZE"]
         engine = create_engine(db.engine.url, isolation_level="AUTOCOMMIT", pool_pre_ping=False,
-                               pool_size=current_app.config["PUBLIC_VERSION_POOL_SIZE"], max_overflow=current_app.config["PUBLIC_VERSION_POOL_SIZE"])
+                               pool_size=size, max_overflow=size)
         engine = current_app.extensions.setdefault("public_version_engine", engine)
     return engine
 

@@ -22,4 +22,5 @@ from fundapp.disclosure import (  # noqa: E402,F401  (register each area's route
     grant_views,
     home_views,
     open_data_views,
+    volunteer_views,
 )

@@ -31,6 +31,7 @@ from fundapp.ledger.queries import fund_net_assets
 from fundapp.ledger.yearend import activity_excluding_close, closing_amounts
 from fundapp.reports.periods import year_period
 from fundapp.reports.statements import Statement, activities, balance_sheet, cash_flows
+from fundapp.volunteers.reports import ServiceNote, service_note
 
 ZERO = Decimal("0.00")
 Progress = Callable[[str, int, int], None]
@@ -111,6 +112,7 @@ class AnnualReport:
     monthly: Series
     has_data: bool = True
     notes: list[str] = field(default_factory=list)
+    volunteer_service: ServiceNote | None = None  # the note on donated volunteer services (not income)
 
     @property
     def fund_opening_total(self) -> Decimal:
@@ -286,12 +288,13 @@ def gather(session: Session, year: int, progress: Progress | None = None) -> Ann
     awards, programmes = award_rows(session, year), programme_rows(session, year)
     report("enterprises", 5, total)
     returns = enterprise_returns(session, year)
+    volunteer_service = service_note(session, year)
     report("charts", 6, total)
     income, spending = _by_account(session, year, accounts)
     monthly = monthly_series(session, year, accounts)
     report("charts", 7, total)
 
-    has_data = bool(income.values or spending.values or count or awards or returns
+    has_data = bool(income.values or spending.values or count or awards or returns or volunteer_service.hours
                     or any(f.opening or f.closing for f in funds))
     return AnnualReport(
         year=year, foundation_name=config.get("FOUNDATION_NAME") or "",
@@ -299,7 +302,7 @@ def gather(session: Session, year: int, progress: Progress | None = None) -> Ann
         statements=statements, ratios=ratios, funds=funds, donation_count=count, donation_total=donation_total,
         donations_by_method=by_method, donations_by_fund=by_fund, awards=awards, programmes=programmes,
         enterprise_returns=returns, income_by_source=income, spending_by_category=spending, monthly=monthly,
-        has_data=has_data)
+        has_data=has_data, volunteer_service=volunteer_service)
 
 
 
@@ -312,6 +315,23 @@ RESTRICTION_WORDS = {"unrestricted": "非限定性", "restricted": "限定性"}
 AWARD_STATUS_WORDS = {"active": "执行中", "closed": "已结项"}
 FOUNDATION_TYPE_WORDS = {"public_fundraising": "具有公开募捐资格的基金会", "non_public": "不具有公开募捐资格的基金会"}
 CHECK_WORDS = {"pass": "符合", "warn": "符合（接近界限）", "fail": "不符合", "exempt": "豁免", "unknown": "无法计算"}
+
+
+def service_note_values(note: ServiceNote | None) -> dict | None:
+    """The volunteer-service note as printed: figures, and the sentence on how donated services are treated."""
+    if note is None:
+        return None
+    from fundapp.donations.pdf import money_text
+
+    hours = money_text(note.hours)
+    return {
+        "hours": hours, "people": note.people, "activities": note.activities,
+        "text": (f"{note.year}年度，{note.people}名志愿者在{note.activities}项活动中提供经核实的志愿服务共{hours}小时。"
+                 "志愿者捐赠的服务在会计报表附注中披露，不确认为收入。"),
+        "text_en": (f"In {note.year}, {note.people} volunteers gave {hours} verified hours of service in "
+                    f"{note.activities} activities. Donated services are disclosed in the notes and not "
+                    "recognised as income."),
+    }
 
 
 def pdf_values(report: AnnualReport) -> dict:
@@ -366,6 +386,7 @@ def pdf_values(report: AnnualReport) -> dict:
         "returns": [{"enterprise": t.label, "fund": t.extra, "count": t.count, "total": m(t.total)}
                     for t in report.enterprise_returns],
         "returns_total": m(report.enterprise_total),
+        "service_note": service_note_values(report.volunteer_service),
         "charts": [chart(report.income_by_source), chart(report.spending_by_category)],
         "monthly": {"title": mo.title, "title_en": mo.title_en,
                     "svg": monthly_chart(mo.title, mo.labels, mo.values, mo.second or [], ("收入", "支出")),

@@ -44,18 +44,29 @@ def _account(session: Session, code: str) -> Account:
     return session.scalar(select(Account).where(Account.code == code))
 
 
+def _already(session: Session, key: str, reward: Reward, account: PointAccount, quantity: int) -> Redemption | None:
+    existing = session.scalar(select(Redemption).where(Redemption.key == key))
+    if existing is not None and (existing.reward_id, existing.account_id, existing.quantity) != (
+            reward.id, account.id, quantity):
+        raise ExchangeError(_("This redemption was already made with different content."))
+    return existing
+
+
 def redeem(session: Session, account: PointAccount, reward: Reward, quantity: int = 1, *, key: str,
            actor=None) -> Redemption:
-    existing = session.scalar(select(Redemption).where(Redemption.key == key))
+    existing = _already(session, key, reward, account, quantity)
     if existing is not None:
-        if (existing.reward_id, existing.account_id, existing.quantity) != (reward.id, account.id, quantity):
-            raise ExchangeError(_("This redemption was already made with different content."))
         return existing
     if account.kind not in HOLDER_KINDS:
         raise ExchangeError(_("Points are redeemed from a person's account."))
     if not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 < quantity <= MAX_QUANTITY:
         raise ExchangeError(_("Redeem between 1 and %(max)d items.", max=MAX_QUANTITY))
     reward = _locked_reward(session, reward.id)
+    # The same key posted twice at once: the second waited for the first's lock on the reward and, under READ
+    # COMMITTED, now sees its redemption (checking only before the lock would end in a unique-key error).
+    existing = _already(session, key, reward, account, quantity)
+    if existing is not None:
+        return existing
     if not reward.is_active:
         raise ExchangeError(_("This reward is no longer offered."))
     if reward.stock < quantity:

@@ -141,7 +141,10 @@ class Activity(Base):
     """A volunteer activity, optionally part of a grant-funded project (an award)."""
 
     __tablename__ = "volunteer_activities"
-    __table_args__ = (CheckConstraint(f"status IN ({enum_values(ActivityStatus)})", name="valid_status"),)
+    __table_args__ = (
+        CheckConstraint(f"status IN ({enum_values(ActivityStatus)})", name="valid_status"),
+        CheckConstraint("people_served >= 0", name="people_served_not_negative"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -150,6 +153,7 @@ class Activity(Base):
     award_id: Mapped[int | None] = mapped_column(ForeignKey("awards.id"), index=True)
     organiser_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default=ActivityStatus.open.value)
+    people_served: Mapped[int] = mapped_column(default=0)  # residents served, as reported by the organiser
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     shifts: Mapped[list[Shift]] = relationship(back_populates="activity", order_by="Shift.starts_at")

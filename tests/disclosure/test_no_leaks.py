@@ -33,9 +33,12 @@ from fundapp.enterprises.models import Enterprise
 from fundapp.extensions import db
 from fundapp.grants.models import ApplicationStatus, Award
 from fundapp.ledger.models import Fund, JournalEntry
+from fundapp.volunteers.reports import issue_certificate
+from fundapp.volunteers.service import enter_hours, sign_up, verify
 from tests.conftest import make_migrated_app
 from tests.factories import make_fund, make_user
 from tests.grants_builders import make_application, make_award, make_organisation, make_programme
+from tests.volunteer_builders import make_activity, make_volunteer
 
 ANON_NAME = "隐名捐赠人SENTINELANON"
 SECRETS = {
@@ -58,6 +61,9 @@ SECRETS = {
     "organisation's contact email": "org.sentinel@example.org",
     "organisation's bank account": "6222000SENTINEL",
     "staff member's name": "SENTINELSTAFFNAME",
+    "non-consenting volunteer's name": "SENTINEL不公开志愿者",
+    "non-consenting volunteer's phone": "13811112222",
+    "non-consenting volunteer's email": "volunteer.sentinel@example.org",
 }
 HIDDEN_CODE = "ZHIDDEN"
 MAX_REQUESTS = 900
@@ -92,7 +98,20 @@ def _add_sentinels(s) -> None:
     organisation = make_organisation(s, name="公开社会组织")
     organisation.contact_email = SECRETS["organisation's contact email"]
     organisation.bank_account_no = SECRETS["organisation's bank account"]
-    make_award(s, "3000.00", fund=public_fund, organisation=organisation, actor=staff)
+    award = make_award(s, "3000.00", fund=public_fund, organisation=organisation, actor=staff)
+    _add_volunteer_sentinels(s, award)
+
+
+def _add_volunteer_sentinels(s, award) -> None:
+    """A volunteer who did not consent to be named, with verified hours in a project and a certificate."""
+    volunteer = make_volunteer(s, SECRETS["non-consenting volunteer's name"], consent_public=False,
+                               phone=SECRETS["non-consenting volunteer's phone"],
+                               email=SECRETS["non-consenting volunteer's email"])
+    start = dt.datetime.combine(local_today() - dt.timedelta(days=5), dt.time(9), dt.UTC)
+    activity = make_activity(s, title="防泄漏测试活动", community="测试社区", award_id=award.id, people_served=3,
+                             start=start)
+    verify(s, enter_hours(s, sign_up(s, volunteer, activity.shifts[0]), Decimal("2.5")))
+    issue_certificate(s, volunteer, start.date(), start.date())
 
 
 @pytest.fixture()

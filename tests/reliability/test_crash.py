@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from fundapp.audit.models import AuditEvent
 from fundapp.dates import local_today
-from fundapp.donations.imports.batches import check_batch, create_batch, start_import
+from fundapp.donations.imports.batches import check_batch, create_batch, restartable, start_import
 from fundapp.donations.models import Donation, ImportBatch, ImportProblem, ImportStatus
 from fundapp.extensions import db
 from fundapp.ledger.models import Fund, PeriodBalance
@@ -112,9 +112,14 @@ def test_a_killed_import_leaves_nothing_and_can_be_run_again(crash_app, tmp_path
     assert counts(crash_app) == rows_before  # no audit event, balance row or problem row either
     with crash_app.app_context():
         batch = db.session.get(ImportBatch, batch_id)
-        # The batch keeps the state committed before the import began (see the issue #9 report: nothing moves a
-        # batch whose worker died out of "importing", so the page cannot start it again).
+        # The batch keeps the state committed before the import began; once quiet for IMPORT_STALE_SECONDS the
+        # page may start it again (fundapp.donations.imports.batches.restartable).
         assert (batch.status, batch.posted_rows, batch.imported_at) == (ImportStatus.importing.value, 0, None)
+        crash_app.config["IMPORT_STALE_SECONDS"] = 0
+        try:
+            assert restartable(batch)
+        finally:
+            crash_app.config["IMPORT_STALE_SECONDS"] = 900
         assert db.session.scalar(select(func.count()).where(Donation.reference.like(f"{run}-%"))) == 0
         db.session.remove()
 

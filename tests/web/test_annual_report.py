@@ -3,14 +3,19 @@ download, a year without data, and years outside the books."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import subprocess
+from decimal import Decimal
 
 import pytest
 
 from fundapp.dates import local_today
 from fundapp.reports import annual_tasks
+from fundapp.reports.annual import gather, pdf_values, render_pdf
+from fundapp.volunteers.service import enter_hours, sign_up, verify
 from tests.unit.test_annual_report import build_fixture
+from tests.volunteer_builders import make_activity, make_volunteer
 
 
 @pytest.fixture()
@@ -132,3 +137,33 @@ def test_generate_needs_the_csrf_token(client, login, app, reports_dir):
         app.config["WTF_CSRF_ENABLED"] = False
     assert response.status_code in (302, 400)
     assert not reports_dir.exists() or not list(reports_dir.glob("*.pdf"))
+
+
+def test_volunteer_service_note_in_the_report_and_the_pdf(session, tmp_path):
+    """Verified hours of the year only (pending hours and other years count for nothing), headcount and activities,
+    and the sentence that donated services are disclosed in the notes, not recognised as income."""
+    year = local_today().year
+    this_year = make_activity(session, title="助老", start=dt.datetime(year, 1, 3, 9, tzinfo=dt.UTC))
+    other = make_activity(session, title="环保", start=dt.datetime(year, 1, 4, 9, tzinfo=dt.UTC))
+    last_year = make_activity(session, title="旧年", start=dt.datetime(year - 1, 5, 1, 9, tzinfo=dt.UTC))
+    a, b = make_volunteer(session), make_volunteer(session)
+    for volunteer, activity, hours, verified in ((a, this_year, "2.5", True), (b, this_year, "1", True),
+                                                 (a, other, "7", False), (b, last_year, "4", True)):
+        record = enter_hours(session, sign_up(session, volunteer, activity.shifts[0]), Decimal(hours))
+        if verified:
+            verify(session, record)
+    report = gather(session, year)
+    note = report.volunteer_service
+    assert (note.year, note.hours, note.people, note.activities) == (year, Decimal("3.50"), 2, 1)
+    assert gather(session, year - 1).volunteer_service.hours == Decimal("4.00")
+    printed = pdf_values(report)["service_note"]
+    assert (printed["hours"], printed["people"], printed["activities"]) == ("3.50", 2, 1)
+    assert "不确认为收入" in printed["text"] and "not recognised as income" in printed["text_en"]
+
+    pdf = render_pdf(report)
+    assert pdf.startswith(b"%PDF")
+    if shutil.which("pdftotext"):
+        path = tmp_path / "note.pdf"
+        path.write_bytes(pdf)
+        text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout.replace("\n", "")
+        assert "志愿服务" in text and "3.50" in text and "不确认为收入" in text

@@ -4,12 +4,15 @@ every problem stored per row) and its import. Services flush, never commit; the 
     checking --(no problems)--> checked --(confirmed)--> importing --> imported
         \\--(problems)--> invalid                              \\--> failed (nothing written; may be tried again)
 
+A batch left "importing" by a killed worker (nothing written) may be started again once stale (`start_import`).
+
 The import checks the file again first (the books may have changed since the preview) and posts only if no row
 has a problem. Files are deleted once imported; uploads older than a week are swept away.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import secrets
@@ -20,7 +23,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, update
+from sqlalchemy import and_, delete, or_, update
 from sqlalchemy.orm import Session
 
 from fundapp.audit.services import AuditTag, record_event
@@ -34,6 +37,7 @@ from fundapp.ledger.batch import insert_rows
 
 MAX_STORED_PROBLEMS = 100_000
 KEEP_UPLOADS_SECONDS = 7 * 24 * 3600
+DEFAULT_STALE_SECONDS = 15 * 60  # IMPORT_STALE_SECONDS: an "importing" batch this quiet was abandoned
 
 
 def upload_folder() -> Path:
@@ -132,12 +136,46 @@ def check_batch(session: Session, batch: ImportBatch, progress: Progress | None 
     return plan
 
 
+def stale_after() -> dt.timedelta:
+    """How long an "importing" batch may go without a sign of life before it counts as abandoned."""
+    return dt.timedelta(seconds=int(current_app.config.get("IMPORT_STALE_SECONDS", DEFAULT_STALE_SECONDS)))
+
+
+def _task_alive(batch: ImportBatch, cutoff: dt.datetime) -> bool:
+    """Whether the import task reported progress since `cutoff` (it reports every few thousand rows)."""
+    from fundapp.donations.tasks import progress_key
+    from fundapp.tasks import get_progress
+
+    progress = get_progress(progress_key(batch.id))
+    return bool(progress) and float(progress.get("at") or 0) >= cutoff.timestamp()
+
+
+def restartable(batch: ImportBatch) -> bool:
+    """Whether the batch was left "importing" by a worker that died: the page may offer to start it again."""
+    if batch.status != ImportStatus.importing.value or batch.updated_at is None:
+        return False
+    cutoff = utcnow() - stale_after()
+    updated = batch.updated_at if batch.updated_at.tzinfo else batch.updated_at.replace(tzinfo=dt.UTC)  # SQLite
+    return updated < cutoff and not _task_alive(batch, cutoff)
+
+
 def start_import(session: Session, batch: ImportBatch) -> bool:
-    """Mark a checked (or failed) batch as importing; False if it is not in such a state (e.g. a second click)."""
+    """Mark a checked (or failed) batch as importing; False if it is not in such a state (e.g. a second click).
+
+    A batch left "importing" by a worker that died (nothing was written: the import is one transaction) may be
+    started again, but only once it is stale: not updated and no progress reported for `IMPORT_STALE_SECONDS`.
+    A fresh one is refused (its task is queued or running). The conditional UPDATE decides between two clicks;
+    on PostgreSQL it also waits for a running import's transaction (which holds the batch row) and then sees
+    its final status, so a slow but live import is never started twice.
+    """
+    cutoff = utcnow() - stale_after()
+    startable = ImportBatch.status.in_([ImportStatus.checked.value, ImportStatus.failed.value])
+    if batch.status == ImportStatus.importing.value and not _task_alive(batch, cutoff):
+        startable = or_(startable, and_(ImportBatch.status == ImportStatus.importing.value,
+                                        ImportBatch.updated_at < cutoff))
     result = session.execute(
         update(ImportBatch)
-        .where(ImportBatch.id == batch.id,
-               ImportBatch.status.in_([ImportStatus.checked.value, ImportStatus.failed.value]))
+        .where(ImportBatch.id == batch.id, startable)
         .values(status=ImportStatus.importing.value, message="", updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from fundapp.auth.decorators import roles_required
 from fundapp.donations.forms import METHOD_LABELS, ActionForm, ImportForm
-from fundapp.donations.imports.batches import create_batch, start_import
+from fundapp.donations.imports.batches import create_batch, restartable, start_import
 from fundapp.donations.imports.reading import COLUMNS, REQUIRED
 from fundapp.donations.models import ImportBatch, ImportProblem
 from fundapp.donations.tasks import check_import, progress_key, run_import
@@ -84,7 +84,8 @@ def import_batch(batch_id: int):
     problems = db.paginate(stmt, per_page=PROBLEMS_PER_PAGE, max_per_page=PROBLEMS_PER_PAGE, error_out=False)
     return render_template("donations/import_batch.html", b=batch, problems=problems,
                            status=status_values(batch), form=ActionForm(), columns=COLUMNS,
-                           can_manage=current_user.has_role(*MANAGERS), method_labels=METHOD_LABELS)
+                           can_manage=current_user.has_role(*MANAGERS), method_labels=METHOD_LABELS,
+                           restartable=restartable(batch))
 
 
 @bp.get("/imports/<int:batch_id>/status.json")

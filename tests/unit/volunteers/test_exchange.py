@@ -117,3 +117,27 @@ def test_two_redemptions_of_the_last_item_one_wins(race_app):
         assert s.get(Reward, reward_id).stock == 0
         assert s.scalar(select(func.count()).select_from(Redemption)) == 1
         assert verify_points(s) == [] and verify_ledger(s) == []
+
+
+def test_the_same_redemption_posted_twice_at_once_happens_once(race_app):
+    """A double click reaching two workers: the second waits for the first's lock, then finds its redemption."""
+    with race_app.app_context():
+        s = db.session
+        reward = goods(s, stock=5, points="2")
+        account = holder(s, "10")
+        s.commit()
+        reward_id, account_id = reward.id, account.id
+
+    def attempt(key: str):
+        from fundapp.volunteers.models import PointAccount
+
+        return redeem(db.session, db.session.get(PointAccount, account_id), db.session.get(Reward, reward_id),
+                      key=key).id
+
+    outcomes = race(race_app, [(attempt, "double-click"), (attempt, "double-click")], expected=(ExchangeError,))
+    assert len(outcomes) == 2 and outcomes[0] == outcomes[1] and isinstance(outcomes[0], int), outcomes
+    with race_app.app_context():
+        s = db.session
+        assert s.get(Reward, reward_id).stock == 4
+        assert s.scalar(select(func.count()).select_from(Redemption)) == 1
+        assert verify_points(s) == [] and verify_ledger(s) == []
