@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -21,18 +21,19 @@ from wtforms.validators import InputRequired, Length
 from fundapp import csvexport
 from fundapp.auth.decorators import roles_required
 from fundapp.dates import local_today
-from fundapp.errors import DomainError
 from fundapp.extensions import db
 from fundapp.forms import GetForm, strip
 from fundapp.volunteers.certificate_pdf import certificate_pdf, check_url
+from fundapp.volunteers.forms import DATE_MESSAGE
 from fundapp.volunteers.manage import volunteer_for_user
 from fundapp.volunteers.models import Activity, Certificate, ServiceRecord, Shift, Signup, Volunteer
 from fundapp.volunteers.reports import issue_certificate
+from fundapp.volunteers.views import paginate
+from fundapp.web import form_service
 
 bp = Blueprint("certificates", __name__, url_prefix="/certificates")
 ISSUERS = ("admin", "organiser", "volunteer")
 STAFF = ("admin", "organiser", "finance")
-DATE_MESSAGE = _l("Enter a date as YYYY-MM-DD.")
 
 
 class IssueForm(FlaskForm):
@@ -119,14 +120,10 @@ def issue():
         form.period_end.data = today
     elif form.validate_on_submit():
         volunteer = issuable_volunteer(form.volunteer_id.data)
-        try:
+        with form_service(form) as done:
             certificate = issue_certificate(db.session, volunteer, form.period_start.data, form.period_end.data,
                                             actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        if done.ok:
             flash(_("Certificate %(code)s issued.", code=certificate.code), "success")
             return redirect(url_for("certificates.detail", certificate_id=certificate.id))
     return render_template("certificates/issue.html", form=form, has_choices=bool(choices))
@@ -168,8 +165,7 @@ def _listed() -> tuple[CertificateFilterForm, Select, bool]:
 @roles_required(*STAFF)
 def index():
     form, stmt, filtered = _listed()
-    size = current_app.config["PAGE_SIZE"]
-    page = db.paginate(stmt, per_page=size, max_per_page=size, error_out=False)
+    page = paginate(stmt)
     return render_template("certificates/index.html", form=form, page=page, filtered=filtered,
                            csv_url=url_for("certificates.index_csv", **({"q": form.q.data} if filtered else {})))
 

@@ -26,6 +26,7 @@ from fundapp.volunteers.models import ActivityStatus, RecordStatus, SignupStatus
 
 DATE_MESSAGE = _l("Enter a date as YYYY-MM-DD.")
 TIME_MESSAGE = _l("Enter a time as HH:MM.")
+TICK = _l("Tick the box to confirm.")
 ACTIVITY_STATUS_LABELS = {ActivityStatus.open.value: _l("Open"), ActivityStatus.closed.value: _l("Closed")}
 SIGNUP_STATUS_LABELS = {
     SignupStatus.signed_up.value: _l("Signed up"),
@@ -101,7 +102,7 @@ class ActivityForm(FlaskForm):
 class ConfirmForm(FlaskForm):
     """An irreversible or weighty action: the box must be ticked."""
 
-    confirm = BooleanField(_l("I confirm"), validators=[DataRequired(_l("Tick the box to confirm."))])
+    confirm = BooleanField(_l("I confirm"), validators=[DataRequired(TICK)])
     submit = SubmitField(_l("Confirm"))
 
 

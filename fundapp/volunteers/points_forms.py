@@ -10,9 +10,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from fundapp.forms import GetForm, KeyedForm, strip
+from fundapp.volunteers.forms import DATE_MESSAGE, TICK
 from fundapp.volunteers.models import RewardKind
 
-DATE_MESSAGE = _l("Enter a date as YYYY-MM-DD.")
 KIND_LABELS = {RewardKind.goods.value: _l("Goods"), RewardKind.service.value: _l("Service")}
 ACCOUNT_KIND_LABELS = {"volunteer": _l("Volunteer"), "person": _l("Person"), "issuance": _l("Issuance (system)"),
                        "redemption": _l("Redemption (system)"), "expiry": _l("Expiry (system)")}
@@ -84,11 +84,11 @@ class RedemptionFilterForm(GetForm):
 class ReverseForm(KeyedForm):
     reason = StringField(_l("Reason"), filters=[strip], validators=[DataRequired(), Length(max=300)])
     confirm = BooleanField(_l("I understand the points move back and this cannot be undone."),
-                           validators=[DataRequired(message=_l("Tick the box to confirm."))])
+                           validators=[DataRequired(message=TICK)])
     submit = SubmitField(_l("Reverse"))
 
 
 class ExpiryForm(FlaskForm):
     confirm = BooleanField(_l("Let these points lapse now."),
-                           validators=[DataRequired(message=_l("Tick the box to confirm."))])
+                           validators=[DataRequired(message=TICK)])
     submit = SubmitField(_l("Run expiry"))

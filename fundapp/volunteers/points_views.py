@@ -25,7 +25,7 @@ from fundapp.auth.decorators import roles_required
 from fundapp.dates import local_today
 from fundapp.donations.models import Donation, DonationMethod, DonationStatus
 from fundapp.extensions import db
-from fundapp.forms import new_key
+from fundapp.forms import KeyedForm, new_key
 from fundapp.volunteers import manage
 from fundapp.volunteers.exchange import redeem as redeem_reward
 from fundapp.volunteers.models import (
@@ -64,16 +64,13 @@ from fundapp.volunteers.points_forms import (
     RewardFilterForm,
     RewardForm,
 )
+from fundapp.volunteers.views import export_args, paginate
 from fundapp.web import form_service
 
 bp = Blueprint("points", __name__, url_prefix="/points")
 MANAGERS = ("admin", "finance")
 EXPIRY_RUNNERS = ("admin",)
 CHOICE_LIMIT = 200
-
-
-def _page_size() -> int:
-    return current_app.config["PAGE_SIZE"]
 
 
 def _system_balance(kind: PointAccountKind) -> Decimal:
@@ -131,12 +128,10 @@ def _fund_codes() -> dict[int, str]:
 @roles_required(*MANAGERS)
 def rewards():
     form, stmt = _reward_rows()
-    size = _page_size()
-    page = db.paginate(stmt, per_page=size, max_per_page=size, error_out=False)
+    page = paginate(stmt)
     filtered = bool(form.q.data) or form.status.data != "active"
-    export_args = {key: value for key, value in request.args.items() if value and key != "page"}
     return render_template("points/rewards.html", form=form, page=page, filtered=filtered, funds=_fund_codes(),
-                           export_args=export_args, **_labels())
+                           export_args=export_args(), **_labels())
 
 
 @bp.get("/rewards.csv")
@@ -179,8 +174,7 @@ def in_kind_donations():
     stmt = (select(Donation).where(Donation.method == DonationMethod.in_kind.value,
                                    Donation.status != DonationStatus.reversed.value)
             .order_by(Donation.received_on.desc(), Donation.id.desc()))
-    size = _page_size()
-    page = db.paginate(stmt, per_page=size, max_per_page=size, error_out=False)
+    page = paginate(stmt)
     rows = []
     for donation in page.items:
         claimed = manage.claimed_value(db.session, donation.id)
@@ -303,22 +297,40 @@ def _int(value: object) -> int | None:
         return None
 
 
+def _counter_forms(form_class: type[KeyedForm], *prefilled: str) -> tuple[HolderSearchForm, KeyedForm]:
+    """The holder search (from the query string) and the keyed counter form; on first display the form gets its
+    idempotency key and the `prefilled` fields their values from the query string."""
+    search = HolderSearchForm(formdata=request.args)
+    search.validate()
+    form = form_class()
+    if not form.is_submitted():
+        form.key.data = new_key()
+        for name in prefilled:
+            getattr(form, name).data = request.args.get(name, "")
+    return search, form
+
+
+def _searched_holders(search: HolderSearchForm, *chosen: object) -> list[PointAccount]:
+    """The holders matching the search, plus the accounts already chosen on the form (so they stay selectable)."""
+    selected = tuple(i for i in map(_int, chosen) if i)
+    return _holders(search.q.data if not search.q.errors else None, selected)
+
+
+def _shortfall(holder: PointAccount, needed: Decimal) -> list[str]:
+    if holder.balance < needed:
+        return [_("%(holder)s holds %(held)s points; %(needed)s are needed.",
+                  holder=holder.label, held=holder.balance, needed=needed)]
+    return []
+
+
 # --- redeem at the counter ------------------------------------------------------------------------------------
 
 
 @bp.route("/redeem", methods=["GET", "POST"])
 @roles_required(*MANAGERS)
 def redeem():
-    search = HolderSearchForm(formdata=request.args)
-    search.validate()
-    form = RedeemForm()
-    if not form.is_submitted():
-        form.key.data = new_key()
-        form.account.data = request.args.get("account", "")
-        form.reward.data = request.args.get("reward", "")
-    selected = tuple(i for i in (_int(form.account.data),) if i)
-    form.account.choices = _holder_choices(_holders(search.q.data if not search.q.errors else None, selected),
-                                           _("Choose a holder"))
+    search, form = _counter_forms(RedeemForm, "account", "reward")
+    form.account.choices = _holder_choices(_searched_holders(search, form.account.data), _("Choose a holder"))
     offered = db.session.scalars(select(Reward).where(Reward.is_active.is_(True)).order_by(Reward.name)).all()
     form.reward.choices = [SelectChoice("", _("Choose a reward"))] + [
         SelectChoice(str(r.id), _("%(name)s · %(points)s points · %(stock)d left", name=r.name, points=r.points,
@@ -353,9 +365,7 @@ def redeem():
                     problems.append(_("This reward is no longer offered."))
                 if reward.stock < quantity:
                     problems.append(_("Only %(stock)d left of %(name)s.", stock=reward.stock, name=reward.name))
-                if account.balance < cost:
-                    problems.append(_("%(holder)s holds %(held)s points; %(needed)s are needed.",
-                                      holder=account.label, held=account.balance, needed=cost))
+                problems += _shortfall(account, cost)
                 form.confirmed.data = "1"
                 return render_template("points/redeem_confirm.html", form=form, account=account, reward=reward,
                                        quantity=quantity, cost=cost, after=account.balance - cost,
@@ -389,14 +399,12 @@ def _redemption_rows() -> tuple[RedemptionFilterForm, object]:
 @roles_required(*MANAGERS)
 def redemptions():
     form, stmt = _redemption_rows()
-    size = _page_size()
-    page = db.paginate(stmt, per_page=size, max_per_page=size, error_out=False)
+    page = paginate(stmt)
     filtered = any(request.args.get(k) for k in ("reward", "start", "end"))
-    export_args = {key: value for key, value in request.args.items() if value and key != "page"}
     dates = dict(db.session.execute(select(PointEntry.id, PointEntry.effective_date).where(
         PointEntry.id.in_([r.point_entry_id for r in page.items]))).all()) if page.items else {}
     return render_template("points/redemptions.html", form=form, page=page, filtered=filtered, dates=dates,
-                           export_args=export_args)
+                           export_args=export_args())
 
 
 @bp.get("/redemptions.csv")
@@ -431,14 +439,8 @@ def _points(value: str | None) -> Decimal | None:
 @bp.route("/gift", methods=["GET", "POST"])
 @roles_required(*MANAGERS)
 def gift():
-    search = HolderSearchForm(formdata=request.args)
-    search.validate()
-    form = GiftForm()
-    if not form.is_submitted():
-        form.key.data = new_key()
-        form.giver.data = request.args.get("giver", "")
-    selected = tuple(i for i in (_int(form.giver.data), _int(form.receiver.data)) if i)
-    holders = _holders(search.q.data if not search.q.errors else None, selected)
+    search, form = _counter_forms(GiftForm, "giver")
+    holders = _searched_holders(search, form.giver.data, form.receiver.data)
     form.giver.choices = _holder_choices(holders, _("Choose who gives"))
     form.receiver.choices = _holder_choices(holders, _("A new person (name below)"))
     if form.is_submitted() and form.ensure_key():
@@ -474,10 +476,7 @@ def gift():
                     flash(_("%(points)s points given.", points=points), "success")
                     return redirect(url_for("points.entry", point_entry_id=entry.id))
             else:
-                problems = []
-                if giver.balance < points:
-                    problems.append(_("%(holder)s holds %(held)s points; %(needed)s are needed.",
-                                      holder=giver.label, held=giver.balance, needed=points))
+                problems = _shortfall(giver, points)
                 form.confirmed.data = "1"
                 return render_template("points/gift_confirm.html", form=form, giver=giver, receiver=receiver,
                                        points=points, problems=problems)
@@ -509,12 +508,10 @@ def _account_rows() -> tuple[AccountFilterForm, object]:
 @roles_required(*MANAGERS)
 def accounts():
     form, stmt = _account_rows()
-    size = _page_size()
-    page = db.paginate(stmt, per_page=size, max_per_page=size, error_out=False)
+    page = paginate(stmt)
     filtered = bool(form.q.data or form.kind.data)
-    export_args = {key: value for key, value in request.args.items() if value and key != "page"}
     return render_template("points/accounts.html", form=form, page=page, filtered=filtered,
-                           export_args=export_args, **_labels())
+                           export_args=export_args(), **_labels())
 
 
 @bp.get("/accounts.csv")
@@ -537,7 +534,7 @@ def accounts_csv():
 def account(point_account_id: int):
     """The account's statement, newest first, with the balance after each line (from the lines themselves)."""
     account = db.get_or_404(PointAccount, point_account_id)
-    size = _page_size()
+    size = current_app.config["PAGE_SIZE"]
     order = (PointLine.entry_id.desc(), PointLine.id.desc())
     page = db.paginate(select(PointLine).options(joinedload(PointLine.entry)).where(PointLine.account_id == account.id)
                        .order_by(*order), per_page=size, max_per_page=size, error_out=False)

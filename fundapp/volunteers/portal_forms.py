@@ -13,15 +13,17 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 
 from fundapp.forms import GetForm, KeyedForm, strip
 from fundapp.money import AmountError, parse_amount
+from fundapp.volunteers.forms import TICK
 from fundapp.volunteers.models import PointEntryKind, RecordStatus
 
-TICK = _l("Tick the box to confirm.")
 POINTS_MESSAGES = {
     "empty": _l("Enter a number of points."),
     "too_many_decimals": _l("Points have at most two decimal places."),
     "zero": _l("Give more than 0 points."),
     "negative": _l("Give more than 0 points."),
 }
+# The volunteer's own words, not the staff pages' (forms.RECORD_STATUS_LABELS, points_forms.ENTRY_KIND_LABELS):
+# "Not accepted" and "Exchange" match this portal's wording and are asserted by tests/web/volunteers/test_portal*.py.
 RECORD_STATUS_LABELS = {
     RecordStatus.pending.value: _l("Waiting for verification"),
     RecordStatus.verified.value: _l("Verified"),

@@ -11,9 +11,8 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from functools import wraps
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
@@ -21,9 +20,8 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from fundapp import csvexport
 from fundapp.auth.decorators import roles_required
-from fundapp.dates import DEFAULT_TIMEZONE, local_today
+from fundapp.dates import local_today
 from fundapp.db import utcnow
-from fundapp.errors import DomainError
 from fundapp.extensions import db
 from fundapp.forms import new_key
 from fundapp.volunteers import exchange, manage, points, service
@@ -47,6 +45,7 @@ from fundapp.volunteers.portal_forms import (
     ENTRY_KIND_LABELS,
     PERSON,
     RECORD_STATUS_LABELS,
+    TICK,
     ActivityFilterForm,
     ConfirmForm,
     GiftForm,
@@ -55,6 +54,8 @@ from fundapp.volunteers.portal_forms import (
     RedeemForm,
     parse_points_field,
 )
+from fundapp.volunteers.views import _zone, export_args, local_time, paginate
+from fundapp.web import form_service
 
 bp = Blueprint("volunteer_portal", __name__, url_prefix="/my/time-bank")
 VOLUNTEER = "volunteer"
@@ -63,15 +64,8 @@ UPCOMING_LIMIT = 20
 ACTIVE_SIGNUPS = (SignupStatus.signed_up.value, SignupStatus.checked_in.value)
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", DEFAULT_TIMEZONE))
-
-
 @bp.context_processor
 def _helpers() -> dict:
-    def local_time(moment: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-        return service._aware(moment).astimezone(_zone()).strftime(fmt) if moment is not None else ""
-
     return {"local_time": local_time}
 
 
@@ -90,15 +84,6 @@ def portal_page(view: Callable) -> Callable:
         return view(volunteer, *args, **kwargs)
 
     return wrapped
-
-
-def _page_size() -> int:
-    return current_app.config["PAGE_SIZE"]
-
-
-def _paginate(stmt):
-    size = _page_size()
-    return db.paginate(stmt, per_page=size, max_per_page=size, error_out=False)
 
 
 # --- reads ----------------------------------------------------------------------------------------------------
@@ -188,15 +173,11 @@ def profile(volunteer: Volunteer):
         data = manage.VolunteerInput(name=volunteer.name, phone=form.phone.data or "", email=form.email.data or "",
                                      community=form.community.data or "", skills=form.skills.data or "",
                                      consent_public=volunteer.consent_public)
-        try:
+        with form_service(form) as done:
             manage.update_volunteer(db.session, volunteer, data, current_user)
             if bool(form.consent_public.data) != volunteer.consent_public:
                 manage.set_consent(db.session, volunteer, bool(form.consent_public.data), current_user)
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        if done.ok:
             flash(_("Your details were saved."), "success")
             return redirect(url_for("volunteer_portal.profile"))
     return render_template("volunteer_portal/profile.html", volunteer=volunteer, form=form)
@@ -218,7 +199,7 @@ def activities(volunteer: Volunteer):
     if text:
         pattern = f"%{text}%"
         stmt = stmt.where(or_(Activity.title.ilike(pattern), Activity.community.ilike(pattern)))
-    page = _paginate(stmt)
+    page = paginate(stmt)
     shift_ids = [shift.id for shift in page.items]
     return render_template(
         "volunteer_portal/activities.html", form=form, page=page, filtered=bool(text),
@@ -237,13 +218,9 @@ def sign_up(volunteer: Volunteer, shift_id: int):
         if started:
             form.form_errors.append(_("This shift has already started."))
         else:
-            try:
+            with form_service(form) as done:
                 service.sign_up(db.session, volunteer, shift, current_user)
-            except DomainError as error:
-                db.session.rollback()
-                form.form_errors.append(error.message)
-            else:
-                db.session.commit()
+            if done.ok:
                 flash(_("You are signed up. Thank you!"), "success")
                 return redirect(url_for("volunteer_portal.index"))
     return render_template("volunteer_portal/sign_up.html", shift=shift, form=form, started=started,
@@ -257,13 +234,9 @@ def cancel(volunteer: Volunteer, signup_id: int):
     signup = _own_signup(volunteer, signup_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
+        with form_service(form) as done:
             service.cancel(db.session, signup, current_user)
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        if done.ok:
             flash(_("Your sign-up was cancelled."), "success")
             return redirect(url_for("volunteer_portal.index"))
     return render_template("volunteer_portal/cancel.html", signup=signup, form=form)
@@ -293,10 +266,10 @@ def _hours_filter() -> tuple[HoursFilterForm, str | None]:
 @portal_page
 def hours(volunteer: Volunteer):
     form, status = _hours_filter()
-    page = _paginate(_hours_query(volunteer, status))
+    page = paginate(_hours_query(volunteer, status))
     return render_template("volunteer_portal/hours.html", form=form, page=page, filtered=bool(status),
                            labels=RECORD_STATUS_LABELS, hours_all=_hours(volunteer, RecordStatus.verified),
-                           export_args={k: v for k, v in request.args.items() if v and k != "page"})
+                           export_args=export_args())
 
 
 @bp.get("/hours.csv")
@@ -350,7 +323,7 @@ def statement(volunteer: Volunteer):
     account = own_account(volunteer)
     page, rows = None, []
     if account is not None:
-        page = _paginate(_statement_query(account))
+        page = paginate(_statement_query(account))
         if page.items:
             running = account.balance - _later_sum(account, page.items[0])
             for line in page.items:
@@ -415,17 +388,12 @@ def _already_given(account: PointAccount | None, form: GiftForm) -> bool | None:
 
 def _give(volunteer: Volunteer, form: GiftForm, receiver: Volunteer | None, amount: Decimal) -> bool:
     giver = points.volunteer_account(db.session, volunteer)
-    try:
+    with form_service(form) as done:
         account = (points.volunteer_account(db.session, receiver) if receiver is not None
                    else points.person_account(db.session, form.person_name.data))
         points.gift_points(db.session, giver, account, amount, key=_gift_key(form), memo=form.memo.data or "",
                            actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        form.form_errors.append(error.message)
-        return False
-    db.session.commit()
-    return True
+    return done.ok
 
 
 @bp.route("/give", methods=["GET", "POST"])
@@ -476,7 +444,7 @@ def _my_redemptions(account: PointAccount | None) -> list[Redemption]:
 @portal_page
 def catalogue(volunteer: Volunteer):
     account = own_account(volunteer)
-    page = _paginate(select(Reward).where(Reward.is_active.is_(True), Reward.stock > 0)
+    page = paginate(select(Reward).where(Reward.is_active.is_(True), Reward.stock > 0)
                      .order_by(Reward.points, Reward.name, Reward.id))
     return render_template("volunteer_portal/catalogue.html", page=page, balance=_balance(account),
                            redemptions=_my_redemptions(account))
@@ -500,7 +468,7 @@ def redeem(volunteer: Volunteer, reward_id: int):
     elif form.ensure_key() and form.validate():
         done = db.session.scalar(select(Redemption).where(Redemption.key == form.key.data))
         if done is None and not form.confirm.data:
-            form.confirm.errors.append(_("Tick the box to confirm."))
+            form.confirm.errors.append(TICK)
         elif done is None or done.account_id == getattr(own_account(volunteer), "id", None):
             if _redeem(volunteer, reward, form):
                 if done is not None:
@@ -520,15 +488,10 @@ def redeem(volunteer: Volunteer, reward_id: int):
 
 
 def _redeem(volunteer: Volunteer, reward: Reward, form: RedeemForm) -> bool:
-    try:
+    with form_service(form) as done:
         account = points.volunteer_account(db.session, volunteer)
         exchange.redeem(db.session, account, reward, form.quantity.data, key=form.key.data, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        form.form_errors.append(error.message)
-        return False
-    db.session.commit()
-    return True
+    return done.ok
 
 
 # --- certificates ---------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -46,6 +46,7 @@ from fundapp.volunteers.views import (
     _shift,
     _signup,
     bp,
+    paginate,
 )
 from fundapp.web import form_service
 
@@ -133,8 +134,7 @@ def verification():
             .options(selectinload(ServiceRecord.signup).selectinload(Signup.volunteer),
                      selectinload(ServiceRecord.signup).selectinload(Signup.shift).selectinload(Shift.activity))
             .order_by(Shift.starts_at, ServiceRecord.id))
-    size = current_app.config["PAGE_SIZE"]
-    page = db.paginate(_scoped_activities(stmt), per_page=size, max_per_page=size, error_out=False)
+    page = paginate(_scoped_activities(stmt))
     return render_template("volunteers/verification.html", page=page, status=status, confirm_form=ConfirmForm(),
                            reject_form=RejectForm())
 

@@ -120,6 +120,17 @@ def _helpers() -> dict:
             "is_admin": current_user.has_role("admin")}
 
 
+def paginate(stmt):
+    """One page of `stmt` (the `page` query argument), PAGE_SIZE rows."""
+    size = current_app.config["PAGE_SIZE"]
+    return db.paginate(stmt, per_page=size, max_per_page=size, error_out=False)
+
+
+def export_args() -> dict[str, str]:
+    """The list's filters from the query string (not the page), for its CSV export link."""
+    return {key: value for key, value in request.args.items() if key != "page" and value}
+
+
 def _zone() -> ZoneInfo:
     return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or DEFAULT_TIMEZONE)
 
@@ -197,11 +208,9 @@ def _volunteer_filters() -> tuple[VolunteerFilterForm, str | None, str]:
 @roles_required(*READERS)
 def index():
     form, text, sort = _volunteer_filters()
-    size = current_app.config["PAGE_SIZE"]
-    page = db.paginate(_volunteers_query(text, sort), per_page=size, max_per_page=size, error_out=False)
-    export_args = {key: value for key, value in request.args.items() if key != "page" and value}
+    page = paginate(_volunteers_query(text, sort))
     return render_template("volunteers/index.html", form=form, page=page, figures=_figures([v.id for v in page.items]),
-                           filtered=bool(text), export_args=export_args)
+                           filtered=bool(text), export_args=export_args())
 
 
 @bp.get("/volunteers.csv")
@@ -341,12 +350,10 @@ def _activity_figures(items: list[Activity]) -> tuple[dict[int, User], dict[int,
 @roles_required(*READERS)
 def activities():
     form, stmt, filtered = _activity_filters()
-    size = current_app.config["PAGE_SIZE"]
-    page = db.paginate(stmt, per_page=size, max_per_page=size, error_out=False)
+    page = paginate(stmt)
     organisers, shifts = _activity_figures(page.items)
-    export_args = {key: value for key, value in request.args.items() if key != "page" and value}
     return render_template("volunteers/activities.html", form=form, page=page, organisers=organisers,
-                           shifts=shifts, filtered=filtered, export_args=export_args)
+                           shifts=shifts, filtered=filtered, export_args=export_args())
 
 
 @bp.get("/activities.csv")
