@@ -55,6 +55,7 @@ from fundapp.ledger.models import Account, Fund, FundStatus, JournalEntry, Journ
 from fundapp.ledger.periods import close_through, month_end, next_closable, next_month
 from fundapp.ledger.release import default_through, latest_release, plan_release, release_restrictions
 from fundapp.ledger.services import IdempotencyConflict, lock_date, post_entry, reverse_entry
+from fundapp.ledger.sources import corrected_at_source, source_label
 from fundapp.ledger.yearend import close_year, plan_close, years_overview
 from fundapp.web import form_service
 
@@ -205,7 +206,8 @@ def export(fmt: str):
 def entry(entry_id: int):
     entry = db.get_or_404(JournalEntry, entry_id)
     reversal = queries.find_reversal(db.session, entry)
-    can_reverse = current_user.has_role("finance") and reversal is None and entry.reverses_id is None
+    can_reverse = (current_user.has_role("finance") and reversal is None and entry.reverses_id is None
+                   and corrected_at_source(entry.source_type) is None)
     return render_template("ledger/entry.html", entry=entry, reversal=reversal, can_reverse=can_reverse)
 
 
@@ -262,6 +264,10 @@ def _reverse_blocked(entry: JournalEntry, reversal: JournalEntry | None) -> str 
         return _("A reversal cannot itself be reversed; post a new entry instead.")
     if reversal is not None:
         return _("Entry #%(seq)d was already reversed by entry #%(by)d.", seq=entry.seq, by=reversal.seq)
+    where = corrected_at_source(entry.source_type)
+    if where is not None:
+        return _("This entry comes from a %(source)s, which keeps its own records: it is corrected %(where)s, so that "
+                 "they and the books agree.", source=source_label(entry.source_type), where=where)
     return None
 
 

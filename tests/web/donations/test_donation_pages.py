@@ -150,3 +150,19 @@ def test_list_without_filters_shows_no_filter_errors(client, login, setup, lang)
     login("finance")
     html = client.get("/donations/", headers={"Accept-Language": lang}).get_data(as_text=True)
     assert 'class="error"' not in html  # a plain visit is not a bad filter
+
+
+def test_a_donations_entry_is_not_reversed_in_the_ledger_alone(client, login, app_ctx, setup):
+    """The gift keeps its status and receipt: reversing only its entry would leave the two disagreeing."""
+    login("finance")
+    key = hidden_key(client.get("/donations/new").get_data(as_text=True))
+    assert client.post("/donations/new", data=donation_form(key, setup.gen, donor=setup.zhang)).status_code == 302
+    with app_ctx() as s:
+        entry_id = s.scalar(select(Donation.entry_id).where(Donation.key == key))
+    assert f"/ledger/entries/{entry_id}/reverse" not in client.get(f"/ledger/entries/{entry_id}").get_data(as_text=True)
+    page = client.get(f"/ledger/entries/{entry_id}/reverse").get_data(as_text=True)
+    assert "on the donation&#39;s page" in page or "on the donation's page" in page
+    before = counts(app_ctx)
+    refused = client.post(f"/ledger/entries/{entry_id}/reverse", data={"reason": "oops", "effective_date": "2026-03-16"})
+    assert refused.status_code == 200 and "keeps its own records" in refused.get_data(as_text=True)
+    assert counts(app_ctx) == before
