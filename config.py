@@ -98,6 +98,9 @@ class Config:
     # Users holding any of these roles must pass a TOTP second step (enrolment at their first sign-in).
     TWO_FACTOR_ROLES = tuple(r.strip() for r in os.environ.get("TWO_FACTOR_ROLES", "admin,finance,board").split(",")
                              if r.strip())
+    # The key sealing TOTP secrets in the database (fundapp/auth/sealed.py); derived from SECRET_KEY when unset.
+    # Changing it (or SECRET_KEY when it is unset) makes enrolled users need a recovery code or an admin reset.
+    TWO_FACTOR_KEY = os.environ.get("TWO_FACTOR_KEY") or None
     TWO_FACTOR_ISSUER = os.environ.get("TWO_FACTOR_ISSUER", "fundapp")  # the name shown in authenticator apps
     TWO_FACTOR_PENDING_SECONDS = int(os.environ.get("TWO_FACTOR_PENDING_SECONDS", 300))  # password -> code
     RECOVERY_CODE_COUNT = 10

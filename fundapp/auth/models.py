@@ -9,6 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from fundapp.auth.sealed import SealedString
 from fundapp.db import Base, utcnow
 
 
@@ -85,8 +86,8 @@ class TwoFactor(Base):
     __tablename__ = "user_two_factor"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    secret: Mapped[str | None] = mapped_column(String(64))
-    pending_secret: Mapped[str | None] = mapped_column(String(64))
+    secret: Mapped[str | None] = mapped_column(SealedString())  # stored encrypted (fundapp.auth.sealed)
+    pending_secret: Mapped[str | None] = mapped_column(SealedString())
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     last_step: Mapped[int | None] = mapped_column(BigInteger)
 
