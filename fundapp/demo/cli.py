@@ -23,21 +23,27 @@ def load() -> None:
     from fundapp.dates import local_today
     from fundapp.demo.data import DEMO_PASSWORD, demo_loaded, load_demo
     from fundapp.demo.grants import load_grants
+    from fundapp.demo.volunteers import load_volunteers, volunteers_loaded
 
-    if demo_loaded(db.session):
+    loaded = demo_loaded(db.session)
+    if loaded and volunteers_loaded(db.session):
         click.echo("demo data already loaded; nothing to do")
         return
     today = local_today()
     try:
-        summary = load_demo(db.session, today=today)
-        summary += f"; {load_grants(db.session, today=today, password=DEMO_PASSWORD)}"
+        if loaded:  # a demo loaded before the time bank existed: add only the time bank
+            summary = load_volunteers(db.session, today=today, password=DEMO_PASSWORD)
+        else:
+            summary = load_demo(db.session, today=today)
+            summary += f"; {load_grants(db.session, today=today, password=DEMO_PASSWORD)}"
+            summary += f"; {load_volunteers(db.session, today=today, password=DEMO_PASSWORD)}"
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(f"demo data not loaded: {error.message}") from None
     click.echo(f"loaded demo data: {summary}")
     click.echo(f"sign in as admin@demo.fundapp.cn, finance@demo.fundapp.cn, board@demo.fundapp.cn ... "
-               f"with the password {DEMO_PASSWORD}")
+               f"(the time bank: organiser@, volunteer@, volunteer2@demo.fundapp.cn) with the password {DEMO_PASSWORD}")
 
 
 @demo_cli.command("generate")

@@ -36,6 +36,8 @@ DEMO_USERS: tuple[tuple[str, str], ...] = (
     ("donor", "捐赠人 张晓梅"),
     ("applicant", "申请人 刘芳（阳光为老服务中心）"),
     ("enterprise", "邻里便民食堂（社区社会企业）"),
+    ("organiser", "社工 吴晓燕（阳光社区社工站）"),  # runs volunteer activities (the time bank: demo/volunteers.py)
+    ("volunteer", "志愿者 赵磊"),
 )
 
 R, U = NetAssetClass.restricted.value, NetAssetClass.unrestricted.value

@@ -50,6 +50,16 @@ from fundapp.grants.models import (
 )
 from fundapp.ledger.invariants import verify_ledger
 from fundapp.ledger.models import Account, Fund, JournalEntry
+from fundapp.volunteers.models import (
+    Activity,
+    Certificate,
+    PointAccount,
+    PointEntry,
+    Reward,
+    Shift,
+    Signup,
+    Volunteer,
+)
 from tests.conftest import complete_two_factor, make_migrated_app
 
 LOGIN_PATH = "/auth/login"
@@ -91,6 +101,10 @@ class Target:
     sends_on: bool = False  # the page redirects by design (an application that cannot be edited now)
     everyone: bool = True  # opened by every user (else by the first user of each role only)
     every_reader: bool = True  # opened by every staff and board user (else by the first of each role only)
+    # the time bank: besides staff and board, only these users (an activity's organiser, a certificate's
+    # volunteer) or holders of `open_to` roles see the object; anyone else allowed by role gets 404
+    viewers: frozenset[int] | None = None
+    open_to: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -203,7 +217,39 @@ def _objects(s) -> dict[tuple[str, str], list[tuple[object, dict]]]:
     objects[("ledger", "account_id")] = [(account_id, other) for account_id in accounts]
     objects[("ledger", "fmt")] = [("beancount", other), ("hledger", other)]
     objects[("admin", "user_id")] = [(u, other) for u in s.scalars(select(User.id).order_by(User.id).limit(2))]
+    _time_bank_objects(s, objects)
     return objects
+
+
+def _time_bank_objects(s, objects) -> None:
+    """The time bank's objects: an organiser sees their own activities and shifts and the volunteers signed up
+    to them; a volunteer their own sign-ups and certificates; staff everything (404 for the others)."""
+    organiser_of = {row.id: row.organiser_id for row in s.execute(select(Activity.id, Activity.organiser_id))}
+    served_under: dict[int, set[int]] = defaultdict(set)  # volunteer id -> organisers of their activities
+    for volunteer_id, activity_id in s.execute(select(Signup.volunteer_id, Shift.activity_id)
+                                               .join(Shift, Shift.id == Signup.shift_id)):
+        if organiser_of.get(activity_id) is not None:
+            served_under[volunteer_id].add(organiser_of[activity_id])
+    user_of = {row.id: row.user_id for row in s.execute(select(Volunteer.id, Volunteer.user_id))}
+
+    def add(blueprint: str, name: str, value: object, viewers=None, open_to=frozenset()) -> None:
+        scope = {} if viewers is None else {"viewers": frozenset(viewers), "open_to": frozenset(open_to)}
+        objects[(blueprint, name)].append((value, scope))
+
+    for volunteer_id in s.scalars(select(Volunteer.id).order_by(Volunteer.id)):
+        add("volunteers", "volunteer_id", volunteer_id, served_under[volunteer_id])
+    for activity_id, organiser_id in organiser_of.items():
+        add("volunteers", "activity_id", activity_id, {organiser_id} - {None})
+    for shift_id, activity_id in s.execute(select(Shift.id, Shift.activity_id).order_by(Shift.id).limit(12)):
+        add("volunteers", "shift_id", shift_id, {organiser_of[activity_id]} - {None})
+    for certificate_id, volunteer_id in s.execute(select(Certificate.id, Certificate.volunteer_id)):
+        add("certificates", "certificate_id", certificate_id, {user_of[volunteer_id]} - {None}, {"organiser"})
+    for reward_id in s.scalars(select(Reward.id)):
+        add("points", "reward_id", reward_id)
+    for account_id in s.scalars(select(PointAccount.id).order_by(PointAccount.id).limit(6)):
+        add("points", "point_account_id", account_id)
+    for entry_id in s.scalars(select(PointEntry.id).order_by(PointEntry.id).limit(6)):
+        add("points", "point_entry_id", entry_id)
 
 
 def role_allowed(target: Target, roles: frozenset[str]) -> bool:
@@ -214,6 +260,8 @@ def expected(demo: Demo, target: Target, email: str, roles: frozenset[str]) -> s
     """'page' (200), 'moved' (302), 'forbidden' (403) or 'missing' (404) for this user."""
     if not role_allowed(target, roles):
         return "forbidden"
+    if target.viewers is not None and not roles & (READERS | target.open_to):
+        return "page" if demo.user_ids[email] in target.viewers else "missing"
     if not (roles & READERS or _may_see(demo, target, email, roles)):
         return "forbidden"
     if target.missing:
