@@ -54,13 +54,18 @@ def _admin(server: str, statement: str) -> None:
     engine.dispose()
 
 
+def empty_pg_database(name: str, server: str = PG_SERVER) -> str:
+    """PostgreSQL database `name` dropped (if it was there) and created empty; its URL."""
+    _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _admin(server, f'CREATE DATABASE "{name}"')
+    return pg_url(server, name)
+
+
 def fresh_database(backend: str, label: str, *, server: str = PG_SERVER, directory: Path) -> str:
     """An empty, migrated database (PostgreSQL fundapp_bench_<label>, or a SQLite file); its URL."""
     name = f"fundapp_bench_{label}"
     if backend == "postgresql":
-        _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        _admin(server, f'CREATE DATABASE "{name}"')
-        url = pg_url(server, name)
+        url = empty_pg_database(name, server)
     else:
         path = directory / f"{name}.sqlite3"
         path.unlink(missing_ok=True)

@@ -51,7 +51,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import ledger_db  # noqa: E402
 from common import PG_SERVER, ROOT, Report, child_env, command_line, percentile, run_child  # noqa: E402
+from ledger_db import empty_pg_database, pg_url  # noqa: E402
 from public_pages import APP_SPEC, GUNICORN, START_TIMEOUT, fetch, free_port  # noqa: E402
 
 DATABASE = "fundapp_bench_load_http"
@@ -149,24 +151,11 @@ def option_value(page: str, select_name: str, label_part: str) -> str:
 
 
 def fresh_database() -> str:
-    import sqlalchemy as sa
-
-    server = sa.make_url(PG_SERVER)
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{DATABASE}"'))
-    admin.dispose()
-    return server.set(database=DATABASE).render_as_string(hide_password=False)
+    return empty_pg_database(DATABASE)
 
 
 def drop_database() -> None:
-    import sqlalchemy as sa
-
-    admin = sa.create_engine(sa.make_url(PG_SERVER), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-    admin.dispose()
+    ledger_db.drop_database(pg_url(PG_SERVER, DATABASE))
 
 
 def make_app(url: str):

@@ -37,6 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from ledger_db import empty_pg_database  # noqa: E402
 
 PG_SERVER = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 DATABASE = "fundapp_bench_load_writes"
@@ -55,15 +57,7 @@ def make_app(url: str):
 
 
 def fresh_database() -> str:
-    import sqlalchemy as sa
-
-    server = sa.make_url(PG_SERVER)
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{DATABASE}"'))
-    admin.dispose()
-    return server.set(database=DATABASE).render_as_string(hide_password=False)
+    return empty_pg_database(DATABASE, PG_SERVER)
 
 
 # --- setup (parent) -------------------------------------------------------------------------------------------
