@@ -34,3 +34,15 @@ def form_service(form) -> Iterator[Outcome]:
     else:
         db.session.commit()
         outcome.ok = True
+
+
+MAX_ROW_ID = 2**31 - 1  # the integer id columns (PostgreSQL refuses a larger number with an error)
+
+
+def row_id(value: object) -> int | None:
+    """A row id from user input (a form field, a query string): a whole number 1..2^31-1, else None."""
+    text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    if not (text.isascii() and text.isdigit() and len(text) <= 10):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ROW_ID else None

@@ -65,7 +65,7 @@ from fundapp.volunteers.points_forms import (
     RewardForm,
 )
 from fundapp.volunteers.views import export_args, paginate
-from fundapp.web import form_service
+from fundapp.web import form_service, row_id
 
 bp = Blueprint("points", __name__, url_prefix="/points")
 MANAGERS = ("admin", "finance")
@@ -159,10 +159,8 @@ def _public_name(donation: Donation) -> str:
 
 
 def _in_kind_donation(donation_id: object) -> Donation | None:
-    try:
-        donation = db.session.get(Donation, int(donation_id))
-    except (TypeError, ValueError):
-        return None
+    key = row_id(donation_id)
+    donation = db.session.get(Donation, key) if key is not None else None
     if donation is None or donation.method != DonationMethod.in_kind.value:
         return None
     return donation
@@ -186,10 +184,10 @@ def _reward_input(form: RewardForm) -> manage.RewardInput | None:
     valid = form.validate()
     donation_id = None
     if form.donation_id.data:
-        if not str(form.donation_id.data).isdigit():
+        donation_id = row_id(form.donation_id.data)
+        if donation_id is None:
             form.form_errors.append(_("Choose an in-kind donation."))
             return None
-        donation_id = int(form.donation_id.data)
     if not valid:
         form.form_errors.append(_("Correct the marked fields; nothing was saved."))
         return None
@@ -283,18 +281,9 @@ def _holder_choices(accounts: list[PointAccount], blank: str) -> list[SelectChoi
 
 
 def _holder(value: object) -> PointAccount | None:
-    try:
-        account = db.session.get(PointAccount, int(value))
-    except (TypeError, ValueError):
-        return None
+    key = row_id(value)
+    account = db.session.get(PointAccount, key) if key is not None else None
     return account if account is not None and account.is_holder else None
-
-
-def _int(value: object) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _counter_forms(form_class: type[KeyedForm], *prefilled: str) -> tuple[HolderSearchForm, KeyedForm]:
@@ -312,7 +301,7 @@ def _counter_forms(form_class: type[KeyedForm], *prefilled: str) -> tuple[Holder
 
 def _searched_holders(search: HolderSearchForm, *chosen: object) -> list[PointAccount]:
     """The holders matching the search, plus the accounts already chosen on the form (so they stay selectable)."""
-    selected = tuple(i for i in map(_int, chosen) if i)
+    selected = tuple(i for i in map(row_id, chosen) if i)
     return _holders(search.q.data if not search.q.errors else None, selected)
 
 
@@ -337,7 +326,7 @@ def redeem():
                                   stock=r.stock)) for r in offered]
     if form.is_submitted() and form.ensure_key():
         account, reward = _holder(form.account.data), None
-        reward_id = _int(form.reward.data)
+        reward_id = row_id(form.reward.data)
         if reward_id:
             reward = db.session.get(Reward, reward_id)
         valid = form.validate()
@@ -385,7 +374,7 @@ def _redemption_rows() -> tuple[RedemptionFilterForm, object]:
                                        .joinedload(PointAccount.volunteer))
             .join(PointEntry, PointEntry.id == Redemption.point_entry_id)
             .order_by(Redemption.id.desc()))
-    reward_id = _int(form.reward.data)
+    reward_id = row_id(form.reward.data)
     if reward_id:
         stmt = stmt.where(Redemption.reward_id == reward_id)
     if form.start.data and not form.start.errors:

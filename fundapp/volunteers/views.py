@@ -47,7 +47,7 @@ from fundapp.volunteers.models import (
     Signup,
     Volunteer,
 )
-from fundapp.web import form_service
+from fundapp.web import form_service, row_id
 
 bp = Blueprint("volunteers", __name__, url_prefix="/volunteers")
 MANAGERS = ("admin", "organiser")
@@ -330,8 +330,8 @@ def _activity_filters() -> tuple[ActivityFilterForm, object, bool]:
         stmt = stmt.where(Activity.status == form.status.data)
     if form.community.data and not form.community.errors:
         stmt = stmt.where(Activity.community.icontains(form.community.data, autoescape=True))
-    if (form.organiser.data or "").isdigit():
-        stmt = stmt.where(Activity.organiser_id == int(form.organiser.data))
+    if row_id(form.organiser.data) is not None:
+        stmt = stmt.where(Activity.organiser_id == row_id(form.organiser.data))
     filtered = bool(form.q.data or form.status.data or form.community.data or form.organiser.data)
     return form, stmt.order_by(Activity.created_at.desc(), Activity.id.desc()), filtered
 
@@ -395,8 +395,7 @@ def _activity_form(activity: Activity | None) -> ActivityForm:
 
 
 def _optional_id(value: str | None) -> int | None:
-    value = (value or "").strip()
-    return int(value) if value.isdigit() else None
+    return row_id(value or "")
 
 
 def _activity_input(form: ActivityForm, activity: Activity | None) -> manage.ActivityInput:

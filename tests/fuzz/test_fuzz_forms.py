@@ -19,7 +19,7 @@ from fundapp import create_app
 from fundapp.auth.decorators import ANY_USER
 from tests.fuzz.conftest import FUZZ
 
-ROLE_ORDER = ("finance", "admin", "board", "enterprise", "reviewer", "applicant", "donor")
+ROLE_ORDER = ("finance", "admin", "board", "enterprise", "reviewer", "applicant", "donor", "organiser", "volunteer")
 # Forms that would end the session or need a file: not fuzzed here (the import has its own fuzz test).
 SKIPPED = {"auth.login", "auth.change_password", "donations.import_upload", "admin.user_edit"}
 # URL argument -> key of the `books` fixture
