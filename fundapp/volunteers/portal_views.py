@@ -360,6 +360,13 @@ def _gift_key(form: GiftForm) -> str:
     return f"portal-gift:{form.key.data}"
 
 
+def masked_name(volunteer: Volunteer) -> str:
+    """A volunteer's name as another volunteer may see it: in full with their consent to appear publicly, else the
+    first character only (王大明 -> 王**), so that knowing a phone number does not tell whose it is."""
+    name = volunteer.name
+    return name if volunteer.consent_public else name[:1] + "*" * max(len(name) - 1, 1)
+
+
 def _recipient(form: GiftForm, volunteer: Volunteer) -> tuple[str, Volunteer | None] | None:
     """(the name shown, the volunteer receiving or None for a new person account), or None after a message."""
     if form.recipient.data == PERSON:
@@ -375,7 +382,7 @@ def _recipient(form: GiftForm, volunteer: Volunteer) -> tuple[str, Volunteer | N
     if len(found) != 1:
         form.phone.errors.append(_("No single registered volunteer has this phone number."))
         return None
-    return found[0].name, found[0]
+    return masked_name(found[0]), found[0]
 
 
 def _already_given(account: PointAccount | None, form: GiftForm) -> bool | None:

@@ -120,7 +120,8 @@ def test_giving_to_a_person_asks_for_confirmation_then_gives_once(client, world,
 
 def test_giving_to_a_volunteer_by_phone(client, world, app_ctx):  # noqa: F811
     review = gift(client, recipient="volunteer", phone="13900000002", points="2")
-    assert "王大明" in text(review) and "Check and confirm" in text(review)
+    # 王大明 did not consent to appear publicly: the giver, who knows only a phone number, sees 王**
+    assert "王**" in text(review) and "王大明" not in text(review) and "Check and confirm" in text(review)
     gift(client, recipient="volunteer", phone="13900000002", points="2", confirm="y")
     assert balance(app_ctx, world.me) == Decimal("1.00")
     assert balance(app_ctx, world.other) == Decimal("9.25")
