@@ -20,9 +20,10 @@ from pathlib import Path
 
 import balances
 import posting
-import tools
 from common import PG_SERVER, Report, command_line, load
 from ledger_db import Ledgers, report_generation
+
+import tools
 
 PARTS = ("posting", "balances", "tools")
 

@@ -13,11 +13,11 @@ import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 from wtforms.fields.choices import SelectChoice
 
 from fundapp import csvexport
@@ -64,7 +64,7 @@ from fundapp.volunteers.points_forms import (
     RewardFilterForm,
     RewardForm,
 )
-from fundapp.volunteers.views import export_args, paginate
+from fundapp.volunteers.views import export_args, paginate, statement_page
 from fundapp.web import form_service, row_id
 
 bp = Blueprint("points", __name__, url_prefix="/points")
@@ -523,20 +523,10 @@ def accounts_csv():
 def account(point_account_id: int):
     """The account's statement, newest first, with the balance after each line (from the lines themselves)."""
     account = db.get_or_404(PointAccount, point_account_id)
-    size = current_app.config["PAGE_SIZE"]
-    order = (PointLine.entry_id.desc(), PointLine.id.desc())
-    page = db.paginate(select(PointLine).options(joinedload(PointLine.entry)).where(PointLine.account_id == account.id)
-                       .order_by(*order), per_page=size, max_per_page=size, error_out=False)
-    total = db.session.scalar(select(func.coalesce(func.sum(PointLine.amount), 0))
-                              .where(PointLine.account_id == account.id))
-    newer = select(PointLine.amount).where(PointLine.account_id == account.id).order_by(*order) \
-        .limit((page.page - 1) * size).subquery()
-    on_earlier_pages = db.session.scalar(select(func.coalesce(func.sum(newer.c.amount), 0)))
-    running = (Decimal(total or 0) - Decimal(on_earlier_pages or 0)).quantize(Decimal("0.01"))
-    statement = []
-    for line in page.items:
-        statement.append((line.entry, line.amount, running))
-        running -= line.amount
+    stmt = (select(PointLine).join(PointEntry, PointEntry.id == PointLine.entry_id)
+            .where(PointLine.account_id == account.id).options(contains_eager(PointLine.entry)))
+    page, rows = statement_page(account, stmt, (PointLine.entry_id.desc(), PointLine.id.desc()))
+    statement = [(line.entry, line.amount, running) for line, running in rows]
     return render_template("points/account.html", account=account, statement=statement, page=page, **_labels())
 
 

@@ -54,7 +54,7 @@ from fundapp.volunteers.portal_forms import (
     RedeemForm,
     parse_points_field,
 )
-from fundapp.volunteers.views import _zone, export_args, local_time, paginate
+from fundapp.volunteers.views import _zone, export_args, local_time, paginate, statement_page
 from fundapp.web import form_service
 
 bp = Blueprint("volunteer_portal", __name__, url_prefix="/my/time-bank")
@@ -295,25 +295,14 @@ def hours_csv(volunteer: Volunteer):
 # --- points ---------------------------------------------------------------------------------------------------
 
 
+STATEMENT_ORDER = (PointEntry.effective_date, PointLine.entry_id, PointLine.id)
+
+
 def _statement_query(account: PointAccount, newest_first: bool = True):
     """The account's lines in date order (then posting order), newest first unless asked otherwise."""
-    keys = (PointEntry.effective_date, PointLine.entry_id, PointLine.id)
     stmt = (select(PointLine).join(PointEntry, PointEntry.id == PointLine.entry_id)
             .where(PointLine.account_id == account.id).options(contains_eager(PointLine.entry)))
-    return stmt.order_by(*(key.desc() for key in keys)) if newest_first else stmt.order_by(*keys)
-
-
-def _later_sum(account: PointAccount, line: PointLine) -> Decimal:
-    """What the account's lines shown after `line` (later in the statement's order) add up to, to derive the running
-    balance of a page."""
-    day = line.entry.effective_date
-    later = or_(PointEntry.effective_date > day,
-                (PointEntry.effective_date == day) & (PointLine.entry_id > line.entry_id),
-                (PointEntry.effective_date == day) & (PointLine.entry_id == line.entry_id) & (PointLine.id > line.id))
-    total = db.session.scalar(select(func.coalesce(func.sum(PointLine.amount), 0))
-                              .join(PointEntry, PointEntry.id == PointLine.entry_id)
-                              .where(PointLine.account_id == account.id, later))
-    return Decimal(total or 0).quantize(ZERO)
+    return stmt if newest_first else stmt.order_by(*STATEMENT_ORDER)
 
 
 @bp.get("/points")
@@ -323,12 +312,7 @@ def statement(volunteer: Volunteer):
     account = own_account(volunteer)
     page, rows = None, []
     if account is not None:
-        page = paginate(_statement_query(account))
-        if page.items:
-            running = account.balance - _later_sum(account, page.items[0])
-            for line in page.items:
-                rows.append((line, running))
-                running -= line.amount
+        page, rows = statement_page(account, _statement_query(account), tuple(k.desc() for k in STATEMENT_ORDER))
     return render_template("volunteer_portal/points.html", balance=_balance(account), page=page, rows=rows,
                            labels=ENTRY_KIND_LABELS)
 

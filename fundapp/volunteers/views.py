@@ -41,6 +41,8 @@ from fundapp.volunteers.models import (
     Activity,
     ActivityStatus,
     PointAccount,
+    PointEntry,
+    PointLine,
     RecordStatus,
     ServiceRecord,
     Shift,
@@ -124,6 +126,24 @@ def paginate(stmt):
     """One page of `stmt` (the `page` query argument), PAGE_SIZE rows."""
     size = current_app.config["PAGE_SIZE"]
     return db.paginate(stmt, per_page=size, max_per_page=size, error_out=False)
+
+
+def statement_page(account: PointAccount, stmt, order: tuple):
+    """One page of an account's statement (`stmt`: its lines, newest first in `order`) with the balance after each
+    line, derived from the lines themselves: all of them, less those on the newer pages before this one."""
+    page = paginate(stmt.order_by(*order))
+    newer = (select(PointLine.amount).join(PointEntry, PointEntry.id == PointLine.entry_id)
+             .where(PointLine.account_id == account.id).order_by(*order)
+             .limit((page.page - 1) * page.per_page).subquery())
+    total = db.session.scalar(select(func.coalesce(func.sum(PointLine.amount), 0))
+                              .where(PointLine.account_id == account.id))
+    on_newer_pages = db.session.scalar(select(func.coalesce(func.sum(newer.c.amount), 0)))
+    running = (Decimal(total or 0) - Decimal(on_newer_pages or 0)).quantize(Decimal("0.01"))
+    rows = []
+    for line in page.items:
+        rows.append((line, running))
+        running -= line.amount
+    return page, rows
 
 
 def export_args() -> dict[str, str]:
